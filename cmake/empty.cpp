@@ -1,0 +1,1 @@
+// Placeholder for a concept folder that has no sources yet.

@@ -1,0 +1,65 @@
+#pragma once
+// Loading an ONNX decoder export (optimum / onnx-community / transformers.js or ONNX Runtime GenAI
+// layout) and describing what was found.
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ortlm/tokenizer.hpp"
+
+namespace ortlm {
+
+struct SessionOptions {
+  int intra_op_threads = 0;  // 0 = ONNX Runtime's default (one per physical core)
+  int inter_op_threads = 1;
+  std::string provider = "cpu";  // execution provider by name: cpu, cuda, tensorrt, dml, coreml, ...
+  int graph_optimization_level = 99;  // 0 none, 1 basic, 2 extended, 99 all
+};
+
+// Facts about the model, from config.json / genai_config.json / generation_config.json and the graph.
+struct ModelConfig {
+  std::string model_type;
+  int32_t vocab_size = 0;
+  int32_t context_length = 0;
+  int32_t num_layers = 0;
+  int32_t num_kv_heads = 0;
+  int32_t head_size = 0;
+  std::optional<int32_t> bos_token_id;
+  std::optional<int32_t> pad_token_id;
+  std::vector<int32_t> eos_token_ids;
+  bool add_bos_token = false;  // tokenizer_config.json / the post-processor adds BOS to prompts
+};
+
+class ModelRunner;  // internal: the ONNX session and its I/O layout
+
+class Model {
+ public:
+  // A model folder, or one .onnx file (config files are then looked for beside it and one level up).
+  // Throws ortlm::Error naming the file, input or operator that cannot be used.
+  static std::shared_ptr<Model> load(const std::filesystem::path& path, const SessionOptions& options = {});
+  ~Model();
+  Model(const Model&) = delete;
+  Model& operator=(const Model&) = delete;
+
+  const ModelConfig& config() const { return config_; }
+  const std::filesystem::path& onnx_path() const { return onnx_path_; }
+  const std::filesystem::path& folder() const { return folder_; }
+  // The model's tokenizer, or null when the folder has none (then only ids can be generated).
+  const Tokenizer* tokenizer() const { return tokenizer_ ? &*tokenizer_ : nullptr; }
+  ModelRunner& runner() const { return *runner_; }
+  // A human-readable description: inputs, outputs, layout, dims, opset, file sizes (`ortlm info`).
+  std::string describe() const;
+
+ private:
+  Model() = default;
+  ModelConfig config_;
+  std::filesystem::path onnx_path_;
+  std::filesystem::path folder_;
+  std::optional<Tokenizer> tokenizer_;
+  std::unique_ptr<ModelRunner> runner_;
+};
+
+}  // namespace ortlm
