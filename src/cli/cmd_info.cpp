@@ -1,0 +1,20 @@
+// `ortlm info MODEL`: inputs, outputs, layout, dims, opsets, operators, file sizes.
+#include <cstdio>
+
+#include "cli/commands.hpp"
+#include "cli/default_model.hpp"
+#include "ortlm/model.hpp"
+
+namespace ortlm::cli {
+
+void register_info(CLI::App& app) {
+  auto* cmd = app.add_subcommand("info", "Describe a model: inputs, outputs, KV layout, sizes");
+  static std::string model_path;
+  cmd->add_option("model", model_path, "Model folder or .onnx file (default: the bundled model)");
+  cmd->callback([] {
+    const auto model = Model::load(model_path.empty() ? default_model_path() : std::filesystem::path(model_path));
+    std::fputs(model->describe().c_str(), stdout);
+  });
+}
+
+}  // namespace ortlm::cli

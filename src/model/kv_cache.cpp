@@ -1,0 +1,73 @@
+#include "model/kv_cache.hpp"
+
+#include <cstdlib>
+
+#include "ortlm/error.hpp"
+
+namespace ortlm::model {
+
+KvCache::KvCache(const IoLayout& layout)
+    : layout_(layout), tensors_per_set_(layout.kv.size() * (layout.kv_layout == KvLayout::combined ? 1 : 2)) {}
+
+std::vector<int64_t> KvCache::shape(int64_t length) const {
+  if (layout_.kv_layout == KvLayout::combined) return {2, 1, layout_.kv_heads, length, layout_.head_size};
+  return {1, layout_.kv_heads, length, layout_.head_size};
+}
+
+void KvCache::reset(int64_t capacity) {
+  if (capacity > capacity_) {
+    const size_t per_token = static_cast<size_t>(layout_.kv_heads * layout_.head_size) * element_size(layout_.kv_type) *
+                             (layout_.kv_layout == KvLayout::combined ? 2 : 1);
+    // Round each tensor to 64 bytes so every tensor starts cache-line aligned.
+    tensor_stride_ = (per_token * static_cast<size_t>(capacity) + 63) / 64 * 64;
+    const size_t bytes = tensor_stride_ * tensors_per_set_;
+    for (auto& set : sets_) {
+      set.data.reset(static_cast<std::byte*>(std::aligned_alloc(64, bytes)));
+      if (!set.data) throw Error("cannot allocate " + std::to_string(bytes >> 20) + " MiB for the KV cache");
+      set.bytes = bytes;
+    }
+    capacity_ = capacity;
+  }
+  length_ = 0;
+  current_ = 0;
+}
+
+std::byte* KvCache::tensor_base(int set, size_t tensor) const {
+  return sets_[set].data.get() + tensor * tensor_stride_;
+}
+
+void KvCache::bind(Ort::IoBinding& binding, const Ort::MemoryInfo& memory, int64_t new_tokens) {
+  if (length_ + new_tokens > capacity_)
+    throw Error("KV cache full: " + std::to_string(length_ + new_tokens) + " tokens > capacity " +
+                std::to_string(capacity_));
+  const auto past_shape = shape(length_);
+  const auto present_shape = shape(length_ + new_tokens);
+  const size_t elem = element_size(layout_.kv_type);
+  auto bytes_of = [&](const std::vector<int64_t>& s) {
+    size_t n = elem;
+    for (auto d : s) n *= static_cast<size_t>(d);
+    return n;
+  };
+  const int next = 1 - current_;
+  size_t tensor = 0;
+  auto bind_pair = [&](const std::string& past_name, const std::string& present_name) {
+    binding.BindInput(past_name.c_str(),
+                      Ort::Value::CreateTensor(memory, tensor_base(current_, tensor), bytes_of(past_shape),
+                                               past_shape.data(), past_shape.size(), layout_.kv_type));
+    binding.BindOutput(present_name.c_str(),
+                       Ort::Value::CreateTensor(memory, tensor_base(next, tensor), bytes_of(present_shape),
+                                                present_shape.data(), present_shape.size(), layout_.kv_type));
+    ++tensor;
+  };
+  for (const auto& kv : layout_.kv) {
+    bind_pair(kv.past_key, kv.present_key);
+    if (layout_.kv_layout == KvLayout::separate) bind_pair(kv.past_value, kv.present_value);
+  }
+}
+
+void KvCache::advance(int64_t new_tokens) {
+  length_ += new_tokens;
+  current_ = 1 - current_;
+}
+
+}  // namespace ortlm::model

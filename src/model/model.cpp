@@ -1,0 +1,59 @@
+#include "ortlm/model.hpp"
+
+#include "model/io_layout.hpp"
+#include "model/model_config.hpp"
+#include "model/model_files.hpp"
+#include "model/model_runner.hpp"
+#include "model/onnx_proto.hpp"
+#include "model/ort_session.hpp"
+#include "ortlm/error.hpp"
+
+namespace ortlm {
+namespace fs = std::filesystem;
+
+namespace {
+
+void check_external_data(const fs::path& onnx, const model::OnnxSummary& summary) {
+  for (const auto& location : summary.external_data_files) {
+    const fs::path data = onnx.parent_path() / location;
+    if (!fs::exists(data))
+      throw Error(onnx.string() + ": its weights are in external data file '" + location + "', which is missing");
+  }
+}
+
+// Facts the graph states win over config files that disagree or are silent.
+void complete_config(ModelConfig& config, const model::IoLayout& layout, const fs::path& onnx) {
+  config.vocab_size = static_cast<int32_t>(layout.vocab_size);
+  config.num_layers = static_cast<int32_t>(layout.kv.size());
+  config.num_kv_heads = static_cast<int32_t>(layout.kv_heads);
+  config.head_size = static_cast<int32_t>(layout.head_size);
+  if (config.context_length <= 0)
+    throw Error(onnx.string() + ": the context length is unknown (no max_position_embeddings in config.json, " +
+                "no context_length in genai_config.json)");
+  if (config.eos_token_ids.empty() && config.bos_token_id == std::nullopt && !config.pad_token_id) return;
+}
+
+}  // namespace
+
+Model::~Model() = default;
+
+std::shared_ptr<Model> Model::load(const fs::path& path, const SessionOptions& options) {
+  auto files = model::locate_model_files(path);
+  const auto summary = model::read_onnx_summary(files.onnx);
+  check_external_data(files.onnx, summary);
+  auto config_files = model::read_model_config(files.folder);
+
+  std::shared_ptr<Model> model(new Model());
+  model->onnx_path_ = files.onnx;
+  model->folder_ = files.folder;
+  model->config_ = config_files.config;
+  auto session = model::create_session(files.onnx, options);
+  auto layout = model::detect_io_layout(session, config_files.names, model->config_, files.onnx.string());
+  complete_config(model->config_, layout, files.onnx);
+  model->runner_ = std::make_unique<ModelRunner>(std::move(session), std::move(layout), model->config_.context_length);
+  if (fs::exists(files.folder / "tokenizer.json") || fs::exists(files.folder / "vocab.json"))
+    model->tokenizer_ = Tokenizer::from_path(files.folder);
+  return model;
+}
+
+}  // namespace ortlm

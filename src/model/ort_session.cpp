@@ -1,0 +1,94 @@
+#include "model/ort_session.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <utility>
+
+#include "ortlm/error.hpp"
+
+namespace ortlm::model {
+
+Ort::Env& ort_env() {
+  static Ort::Env env(ORT_LOGGING_LEVEL_ERROR, "ortlm");
+  return env;
+}
+
+std::string execution_provider_name(const std::string& provider) {
+  static constexpr std::array<std::pair<const char*, const char*>, 11> kNames{{
+      {"cpu", "CPUExecutionProvider"},
+      {"cuda", "CUDAExecutionProvider"},
+      {"tensorrt", "TensorrtExecutionProvider"},
+      {"rocm", "ROCMExecutionProvider"},
+      {"migraphx", "MIGraphXExecutionProvider"},
+      {"dml", "DmlExecutionProvider"},
+      {"coreml", "CoreMLExecutionProvider"},
+      {"openvino", "OpenVINOExecutionProvider"},
+      {"xnnpack", "XnnpackExecutionProvider"},
+      {"qnn", "QNNExecutionProvider"},
+      {"webgpu", "WebGpuExecutionProvider"},
+  }};
+  std::string lower = provider;
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+  for (const auto& [short_name, ort_name] : kNames) {
+    std::string ort_lower = ort_name;
+    std::transform(ort_lower.begin(), ort_lower.end(), ort_lower.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
+    if (lower == short_name || lower == ort_lower) return ort_name;
+  }
+  throw Error("unknown execution provider '" + provider +
+              "' (known: cpu, cuda, tensorrt, rocm, migraphx, dml, coreml, openvino, xnnpack, qnn, webgpu)");
+}
+
+namespace {
+
+void append_provider(Ort::SessionOptions& session_options, const std::string& provider) {
+  const std::string name = execution_provider_name(provider);
+  if (name == "CPUExecutionProvider") return;
+  const auto available = Ort::GetAvailableProviders();
+  if (std::find(available.begin(), available.end(), name) == available.end()) {
+    std::string list;
+    for (const auto& p : available) list += (list.empty() ? "" : ", ") + p;
+    throw Error("execution provider '" + provider + "' (" + name +
+                ") is not available in this ONNX Runtime build (available: " + list +
+                "); build with -DORT_ROOT=<an ONNX Runtime release that has it>");
+  }
+  if (name == "CUDAExecutionProvider") {
+    OrtCUDAProviderOptionsV2* cuda_options = nullptr;
+    Ort::ThrowOnError(Ort::GetApi().CreateCUDAProviderOptions(&cuda_options));
+    std::unique_ptr<OrtCUDAProviderOptionsV2, void (*)(OrtCUDAProviderOptionsV2*)> owner(
+        cuda_options, Ort::GetApi().ReleaseCUDAProviderOptions);
+    session_options.AppendExecutionProvider_CUDA_V2(*cuda_options);
+    return;
+  }
+  // Providers registered by name (QNN, XNNPACK, OpenVINO, WebGPU, ...); names without the suffix.
+  std::string short_name = name.substr(0, name.size() - std::string("ExecutionProvider").size());
+  session_options.AppendExecutionProvider(short_name, {});
+}
+
+GraphOptimizationLevel optimization_level(int level) {
+  switch (level) {
+    case 0: return GraphOptimizationLevel::ORT_DISABLE_ALL;
+    case 1: return GraphOptimizationLevel::ORT_ENABLE_BASIC;
+    case 2: return GraphOptimizationLevel::ORT_ENABLE_EXTENDED;
+    case 99: return GraphOptimizationLevel::ORT_ENABLE_ALL;
+    default: throw Error("graph optimization level must be 0, 1, 2 or 99, not " + std::to_string(level));
+  }
+}
+
+}  // namespace
+
+Ort::Session create_session(const std::filesystem::path& onnx_path, const SessionOptions& options) {
+  Ort::SessionOptions session_options;
+  if (options.intra_op_threads > 0) session_options.SetIntraOpNumThreads(options.intra_op_threads);
+  if (options.inter_op_threads > 0) session_options.SetInterOpNumThreads(options.inter_op_threads);
+  session_options.SetGraphOptimizationLevel(optimization_level(options.graph_optimization_level));
+  try {
+    append_provider(session_options, options.provider);
+    return Ort::Session(ort_env(), onnx_path.c_str(), session_options);
+  } catch (const Ort::Exception& e) {
+    throw Error(onnx_path.string() + ": ONNX Runtime cannot load the model: " + e.what());
+  }
+}
+
+}  // namespace ortlm::model

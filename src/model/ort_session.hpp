@@ -1,0 +1,21 @@
+#pragma once
+// The process-wide ONNX Runtime environment and session creation (one session per model).
+#include <onnxruntime_cxx_api.h>
+
+#include <filesystem>
+
+#include "ortlm/model.hpp"
+
+namespace ortlm::model {
+
+// One Ort::Env per process, created on first use.
+Ort::Env& ort_env();
+
+// Creates a session for `onnx_path`; external data files are resolved beside it.
+// Throws ortlm::Error naming the file, or the provider the ONNX Runtime build lacks.
+Ort::Session create_session(const std::filesystem::path& onnx_path, const SessionOptions& options);
+
+// The ONNX Runtime name of a provider given as cpu, cuda, ... (or already as XxxExecutionProvider).
+std::string execution_provider_name(const std::string& provider);
+
+}  // namespace ortlm::model
