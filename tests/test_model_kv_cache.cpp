@@ -21,7 +21,7 @@ struct Case {
 std::vector<Case> cases() {
   std::vector<Case> out;
   for (const char* name : {"llama-optimum", "llama-optimum-external", "llama-no-position-ids", "llama-merged",
-                           "genai-gqa", "gpt2-optimum"})
+                           "genai-gqa", "gpt2-optimum", "genai-gpt2-int32"})
     out.push_back({name, test::test_models() / name, 1e-4f});
   // fp16 KV: the cached path reads keys/values rounded to fp16, the recompute keeps them in fp32 inside.
   out.push_back({"llama-optimum-fp16", test::test_models() / "llama-optimum-fp16", 2e-2f});

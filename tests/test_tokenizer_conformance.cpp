@@ -46,7 +46,15 @@ namespace {
 
 const fs::path kReferenceDir = fs::path(ORTLM_SOURCE_DIR) / "tests/reference";
 const fs::path kHardCases = fs::path(ORTLM_SOURCE_DIR) / "tests/data/tokenizer/hard_cases.json";
-constexpr size_t kReportedMismatches = 3;  // per check: enough to diagnose, short enough to read
+// Mismatches spelt out per check: enough to diagnose, short enough to read; ORTLM_CONFORMANCE_REPORT=N for
+// more.
+size_t reported_mismatches() {
+  static const size_t count = [] {
+    const char* value = std::getenv("ORTLM_CONFORMANCE_REPORT");
+    return value != nullptr ? std::strtoul(value, nullptr, 10) : 3ul;
+  }();
+  return count;
+}
 
 std::string shell_quote(const std::string& s) {
   std::string quoted = "'";
@@ -174,9 +182,15 @@ std::string escape(std::string_view s) {
 
 // About `radius` bytes of `s` either side of byte `at`, quoted and escaped.
 std::string excerpt(std::string_view s, size_t at, size_t radius = 30) {
+  auto is_continuation = [&](size_t i) {
+    return i < s.size() && (static_cast<unsigned char>(s[i]) & 0xC0) == 0x80;
+  };
   at = std::min(at, s.size());
   size_t begin = at > radius ? at - radius : 0;
   size_t end = std::min(s.size(), at + radius);
+  // Whole characters only (at most 3 bytes more each side), unless the bytes there are not UTF-8.
+  for (int i = 0; i < 3 && begin > 0 && is_continuation(begin); ++i) --begin;
+  for (int i = 0; i < 3 && is_continuation(end); ++i) ++end;
   return std::string(begin > 0 ? "…\"" : "\"") + escape(s.substr(begin, end - begin)) +
          (end < s.size() ? "\"…" : "\"");
 }
@@ -234,7 +248,7 @@ struct Tally {
     ++total;
     if (!mismatch) {
       ++passed;
-    } else if (mismatches.size() < kReportedMismatches) {
+    } else if (mismatches.size() < reported_mismatches()) {
       mismatches.push_back(std::move(*mismatch));
     }
   }

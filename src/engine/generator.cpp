@@ -61,6 +61,10 @@ GenerationResult Generator::generate(std::span<const int32_t> prompt_ids, const 
     throw Error("the prompt has " + std::to_string(prompt_length) + " tokens, more than the model's context length " +
                 std::to_string(config.context_length));
   if (options.max_new_tokens < 0) throw Error("max_new_tokens must be >= 0");
+  for (int32_t id : result.prompt_ids)
+    if (id < 0 || id >= runner.vocab_size())
+      throw Error("prompt token id " + std::to_string(id) + " is outside the model's vocabulary (size " +
+                  std::to_string(runner.vocab_size()) + ")");
   engine::Sampler sampler(options, runner.vocab_size());
 
   const Tokenizer* tokenizer = model_->tokenizer();

@@ -42,6 +42,8 @@ std::string execution_provider_name(const std::string& provider) {
 
 namespace {
 
+void append_available_provider(Ort::SessionOptions& session_options, const std::string& name);
+
 void append_provider(Ort::SessionOptions& session_options, const std::string& provider) {
   const std::string name = execution_provider_name(provider);
   if (name == "CPUExecutionProvider") return;
@@ -53,6 +55,14 @@ void append_provider(Ort::SessionOptions& session_options, const std::string& pr
                 ") is not available in this ONNX Runtime build (available: " + list +
                 "); build with -DORT_ROOT=<an ONNX Runtime release that has it>");
   }
+  try {
+    append_available_provider(session_options, name);
+  } catch (const Ort::Exception& e) {
+    throw Error("execution provider '" + provider + "' (" + name + ") could not be initialised: " + e.what());
+  }
+}
+
+void append_available_provider(Ort::SessionOptions& session_options, const std::string& name) {
   if (name == "CUDAExecutionProvider") {
     OrtCUDAProviderOptionsV2* cuda_options = nullptr;
     Ort::ThrowOnError(Ort::GetApi().CreateCUDAProviderOptions(&cuda_options));
