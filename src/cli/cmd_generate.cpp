@@ -72,17 +72,25 @@ void run_generate(GenerateArgs& args) {
       std::printf("%s\n", to_json(prompt_text, result).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
       return;
     }
-    if (ids && tokenizer) std::fputs(tokenizer->decode(*ids, true).c_str(), stdout);
-    else std::fputs(prompt_text.c_str(), stdout);
-    std::fflush(stdout);
+    // The prompt is echoed once generation has accepted it (so bad ids are reported, not decoded).
+    bool echoed = false;
+    auto echo_prompt = [&] {
+      if (echoed) return;
+      echoed = true;
+      if (ids && tokenizer) std::fputs(tokenizer->decode(*ids, true).c_str(), stdout);
+      else std::fputs(prompt_text.c_str(), stdout);
+    };
     auto stream = [&](int32_t id, std::string_view text) {
+      echo_prompt();
       if (!tokenizer && id >= 0) std::printf(" %d", id);  // no tokenizer: print the ids
       std::fwrite(text.data(), 1, text.size(), stdout);
       std::fflush(stdout);
       return true;
     };
     result = ids ? generator.generate(*ids, options, stream) : generator.generate(prompt_text, options, stream);
+    echo_prompt();
     std::printf("\n");
+    std::fflush(stdout);
     std::fprintf(stderr, "[%zu prompt + %zu new tokens, stop: %s | prefill %.1f ms | decode %.1f tokens/s]\n",
                  result.prompt_ids.size(), result.new_ids.size(), to_string(result.stop_reason),
                  result.prefill_seconds * 1e3, result.decode_tokens_per_second());
