@@ -33,6 +33,22 @@ void complete_config(ModelConfig& config, const model::IoLayout& layout, const f
   if (config.eos_token_ids.empty() && config.bos_token_id == std::nullopt && !config.pad_token_id) return;
 }
 
+// Weights of the .onnx file and its external data files.
+uintmax_t weight_bytes(const fs::path& onnx, const model::OnnxSummary& summary) {
+  uintmax_t bytes = fs::file_size(onnx);
+  for (const auto& location : summary.external_data_files) bytes += fs::file_size(onnx.parent_path() / location);
+  return bytes;
+}
+
+// With intra_op_threads = 0, small models run on one thread: a decode step of a few-MB model takes
+// microseconds per operator, less than waking a second thread costs. Larger models keep ONNX
+// Runtime's default (one thread per physical core).
+SessionOptions resolve_threads(SessionOptions options, uintmax_t weights) {
+  constexpr uintmax_t kSmallModelBytes = 64u << 20;
+  if (options.intra_op_threads == 0 && weights < kSmallModelBytes) options.intra_op_threads = 1;
+  return options;
+}
+
 }  // namespace
 
 Model::~Model() = default;
@@ -47,7 +63,7 @@ std::shared_ptr<Model> Model::load(const fs::path& path, const SessionOptions& o
   model->onnx_path_ = files.onnx;
   model->folder_ = files.folder;
   model->config_ = config_files.config;
-  auto session = model::create_session(files.onnx, options);
+  auto session = model::create_session(files.onnx, resolve_threads(options, weight_bytes(files.onnx, summary)));
   auto layout = model::detect_io_layout(session, config_files.names, model->config_, files.onnx.string());
   complete_config(model->config_, layout, files.onnx);
   model->runner_ = std::make_unique<ModelRunner>(std::move(session), std::move(layout), model->config_.context_length);
