@@ -20,13 +20,14 @@ std::string error_of(F&& f) {
   return "";
 }
 
-#define EXPECT_ERROR_CONTAINS(expr, text)                              \
-  do {                                                                 \
-    std::string message = error_of([&] { (void)(expr); });            \
+#define EXPECT_ERROR_CONTAINS(expr, text)                                   \
+  do {                                                                      \
+    std::string message = error_of([&] { (void)(expr); });                  \
     EXPECT_NE(message.find(text), std::string::npos) << "got: " << message; \
   } while (0)
 
-const char* const kTiny = R"({"model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "ab": 2}, "merges": ["a b"]}})";
+const char* const kTiny =
+    R"({"model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "ab": 2}, "merges": ["a b"]}})";
 
 TEST(TokenizerErrors, MalformedJson) {
   EXPECT_ERROR_CONTAINS(Tokenizer::from_json("{\"model\": ", "my.json"), "my.json: invalid JSON");
@@ -36,36 +37,43 @@ TEST(TokenizerErrors, MalformedJson) {
 
 TEST(TokenizerErrors, UnknownTypesAreNamed) {
   EXPECT_ERROR_CONTAINS(
-      Tokenizer::from_json(R"({"pre_tokenizer": {"type": "Foo"}, "model": {"type": "WordLevel", "vocab": {}}})"),
+      Tokenizer::from_json(
+          R"({"pre_tokenizer": {"type": "Foo"}, "model": {"type": "WordLevel", "vocab": {}}})"),
       "tokenizer.json: pre_tokenizer.type \"Foo\" is not supported");
   EXPECT_ERROR_CONTAINS(Tokenizer::from_json(R"({"model": {"type": "Bar", "vocab": {}}})"),
                         "model.type \"Bar\" is not supported");
-  EXPECT_ERROR_CONTAINS(Tokenizer::from_json(
-                            R"({"normalizer": {"type": "Sequence", "normalizers": [{"type": "NFC"}, {"type": "X"}]},
+  EXPECT_ERROR_CONTAINS(
+      Tokenizer::from_json(
+          R"({"normalizer": {"type": "Sequence", "normalizers": [{"type": "NFC"}, {"type": "X"}]},
                                 "model": {"type": "WordLevel", "vocab": {}}})"),
-                        "normalizer.normalizers[1].type \"X\" is not supported");
+      "normalizer.normalizers[1].type \"X\" is not supported");
 }
 
 TEST(TokenizerErrors, BadFields) {
   EXPECT_ERROR_CONTAINS(
       Tokenizer::from_json(R"({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": ["a b"]}})"),
       "tokenizer.json: model.merges[0]: token \"b\" is not in the vocabulary");
-  EXPECT_ERROR_CONTAINS(Tokenizer::from_json(R"({"model": {"type": "BPE", "vocab": {"a": -1}, "merges": []}})"),
-                        "model.vocab.a: id -1 is out of range");
   EXPECT_ERROR_CONTAINS(
-      Tokenizer::from_json(R"({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": [42]}})"), "model.merges[0]");
-  EXPECT_ERROR_CONTAINS(Tokenizer::from_json(
-                            R"({"pre_tokenizer": {"type": "Split", "pattern": {"Regex": "(unclosed"}, "behavior": "Isolated"},
+      Tokenizer::from_json(R"({"model": {"type": "BPE", "vocab": {"a": -1}, "merges": []}})"),
+      "model.vocab.a: id -1 is out of range");
+  EXPECT_ERROR_CONTAINS(
+      Tokenizer::from_json(R"({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": [42]}})"),
+      "model.merges[0]");
+  EXPECT_ERROR_CONTAINS(
+      Tokenizer::from_json(
+          R"({"pre_tokenizer": {"type": "Split", "pattern": {"Regex": "(unclosed"}, "behavior": "Isolated"},
                                 "model": {"type": "WordLevel", "vocab": {}}})"),
-                        "pre_tokenizer.pattern: invalid regex");
-  EXPECT_ERROR_CONTAINS(Tokenizer::from_json(
-                            R"({"added_tokens": [{"content": "x"}], "model": {"type": "WordLevel", "vocab": {}}})"),
-                        "added_tokens[0].id: missing");
+      "pre_tokenizer.pattern: invalid regex");
+  EXPECT_ERROR_CONTAINS(
+      Tokenizer::from_json(
+          R"({"added_tokens": [{"content": "x"}], "model": {"type": "WordLevel", "vocab": {}}})"),
+      "added_tokens[0].id: missing");
 }
 
 TEST(TokenizerErrors, DecodeOutsideVocabulary) {
   Tokenizer t = Tokenizer::from_path(ortlm::test::bundled_model());
-  EXPECT_ERROR_CONTAINS(t.decode(std::vector<int32_t>{1, 70000}), "decode: id 70000 is outside the vocabulary (size 512)");
+  EXPECT_ERROR_CONTAINS(t.decode(std::vector<int32_t>{1, 70000}),
+                        "decode: id 70000 is outside the vocabulary (size 512)");
   EXPECT_ERROR_CONTAINS(t.decode(std::vector<int32_t>{-1}), "decode: id -1 is outside the vocabulary");
 }
 

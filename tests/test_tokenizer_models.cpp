@@ -25,7 +25,8 @@ const Tokenizer& stories() {
 }
 
 TEST(Stories260k, PromptIdsMatchReference) {
-  auto reference = nlohmann::json::parse(ortlm::util::read_file(ortlm::test::bundled_model() / "reference.json"));
+  auto reference =
+      nlohmann::json::parse(ortlm::util::read_file(ortlm::test::bundled_model() / "reference.json"));
   ASSERT_FALSE(reference["references"].empty());
   for (const auto& r : reference["references"]) {
     std::string prompt = r["prompt"];
@@ -43,7 +44,8 @@ TEST(Stories260k, EncodingDetails) {
   // Reference: Hugging Face tokenizers on the same tokenizer.json.
   ortlm::Encoding e = stories().encode("Hello ü <s>x");
   EXPECT_EQ(e.ids, (std::vector<int32_t>{1, 346, 306, 414, 410, 198, 191, 410, 1, 410, 444}));
-  EXPECT_EQ(e.tokens, (std::vector<std::string>{"<s>", "▁He", "ll", "o", "▁", "<0xC3>", "<0xBC>", "▁", "<s>", "▁", "x"}));
+  EXPECT_EQ(e.tokens, (std::vector<std::string>{"<s>", "▁He", "ll", "o", "▁", "<0xC3>", "<0xBC>", "▁", "<s>",
+                                                "▁", "x"}));
   EXPECT_EQ(e.special_tokens_mask, (std::vector<uint8_t>{1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}));
   EXPECT_EQ(e.offsets.front(), (std::pair<size_t, size_t>{0, 0}));
   EXPECT_EQ(e.offsets[1], (std::pair<size_t, size_t>{0, 2}));
@@ -73,8 +75,8 @@ TEST(Gpt2, MatchesReference) {
   Tokenizer gpt2 = Tokenizer::from_path(gpt2_folder());
   std::string text = "Hello world, it's 2024!  Multiple   spaces\n<|endoftext|>ünï 😀";
   ortlm::Encoding e = gpt2.encode(text);
-  EXPECT_EQ(e.ids, (std::vector<int32_t>{15496, 995, 11, 340, 338, 48609, 0, 50286, 31217, 50285, 2777, 2114, 198,
-                                         50256, 9116, 77, 26884, 30325, 222}));
+  EXPECT_EQ(e.ids, (std::vector<int32_t>{15496, 995, 11, 340, 338, 48609, 0, 50286, 31217, 50285, 2777, 2114,
+                                         198, 50256, 9116, 77, 26884, 30325, 222}));
   EXPECT_EQ(e.tokens[1], "Ġworld");
   EXPECT_EQ(e.offsets[1], (std::pair<size_t, size_t>{5, 11}));
   EXPECT_EQ(gpt2.decode(e.ids), text);
@@ -106,7 +108,8 @@ TEST(Loading, AcceptsFileFolderAndLegacyFolder) {
     std::ofstream merges(legacy / "merges.txt");
     merges << "#version: 0.2\n";
     for (const auto& m : doc["model"]["merges"]) {
-      merges << (m.is_string() ? m.get<std::string>() : m[0].get<std::string>() + " " + m[1].get<std::string>())
+      merges << (m.is_string() ? m.get<std::string>()
+                               : m[0].get<std::string>() + " " + m[1].get<std::string>())
              << "\n";
     }
   }

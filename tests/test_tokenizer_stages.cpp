@@ -68,7 +68,8 @@ const char* const kCases = R"json(
 ]
 )json";
 
-const json kBase = json::parse(R"({"version": "1.0", "added_tokens": [], "normalizer": null, "pre_tokenizer": null,
+const json kBase =
+    json::parse(R"({"version": "1.0", "added_tokens": [], "normalizer": null, "pre_tokenizer": null,
   "post_processor": null, "decoder": null,
   "model": {"type": "WordLevel", "vocab": {"<unk>": 0}, "unk_token": "<unk>"}})");
 
@@ -120,8 +121,9 @@ void check_case(const json& c) {
     auto tokenizer = ortlm::Tokenizer::from_json(doc.dump());
     std::string input = c["input"].get<std::string>();
     bool special = c["special"].get<bool>();
-    ortlm::Encoding e = c.contains("pair") ? tokenizer.encode_pair(input, c["pair"].get<std::string>(), special)
-                                           : tokenizer.encode(input, special);
+    ortlm::Encoding e = c.contains("pair")
+                            ? tokenizer.encode_pair(input, c["pair"].get<std::string>(), special)
+                            : tokenizer.encode(input, special);
     EXPECT_EQ(e.ids, expected["ids"].get<std::vector<int32_t>>());
     EXPECT_EQ(e.tokens, expected["tokens"].get<std::vector<std::string>>());
     EXPECT_EQ(e.type_ids, expected["type_ids"].get<std::vector<int32_t>>());

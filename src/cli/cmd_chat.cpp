@@ -1,8 +1,249 @@
-// `ortlm chat`: not implemented yet.
+// `ortlm chat [MODEL]`: talk with a model through its chat template, interactively (lines from stdin)
+// or for one reply to a conversation file (`--messages conv.json [--json]`).
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "cli/chat_session.hpp"
 #include "cli/commands.hpp"
+#include "cli/default_model.hpp"
+#include "cli/messages_file.hpp"
+#include "ortlm/error.hpp"
+#include "ortlm/generator.hpp"
 
 namespace ortlm::cli {
 
-void register_chat(CLI::App& /*app*/) {}
+namespace {
+
+using ojson = nlohmann::ordered_json;
+
+struct ChatArgs {
+  std::string model;
+  std::string messages_path;
+  std::string system;
+  bool system_given = false;
+  std::string template_name;
+  std::string kwargs_json;
+  GenerationOptions options;
+  bool json = false;
+  SessionOptions session;
+
+  ChatArgs() {
+    options.temperature = 0.7f;
+    options.top_p = 0.9f;
+  }
+};
+
+// Ctrl-C while a reply is streaming ends that reply; at the prompt it ends the program as usual.
+volatile std::sig_atomic_t g_generating = 0;
+volatile std::sig_atomic_t g_interrupted = 0;
+
+extern "C" void on_sigint(int signal) {
+  if (g_generating) {
+    g_interrupted = 1;
+    return;
+  }
+  std::signal(signal, SIG_DFL);
+  std::raise(signal);
+}
+
+struct Chat {
+  std::shared_ptr<Model> model;
+  std::unique_ptr<Generator> generator;
+  std::unique_ptr<ChatSession> session;
+};
+
+Chat open_chat(const ChatArgs& args) {
+  Chat chat;
+  const std::filesystem::path path =
+      args.model.empty() ? default_model_path() : std::filesystem::path(args.model);
+  chat.model = Model::load(path, args.session);
+  const Tokenizer* tokenizer = chat.model->tokenizer();
+  if (!tokenizer)
+    throw Error(chat.model->folder().string() + ": the model has no tokenizer.json; chat needs one");
+  std::optional<std::string> name;
+  if (!args.template_name.empty()) name = args.template_name;
+  ChatTemplate chat_template = ChatTemplate::from_model_folder(chat.model->folder(), name);
+  ChatTemplateOptions options;
+  if (!args.kwargs_json.empty()) {
+    options.kwargs = parse_ordered_json(args.kwargs_json, "--kwargs");
+    if (!options.kwargs.is_object()) throw Error("--kwargs must be a JSON object");
+  }
+  chat.generator = std::make_unique<Generator>(chat.model);
+  chat.session = std::make_unique<ChatSession>(std::move(chat_template), *tokenizer,
+                                               chat.model->config().context_length, std::move(options));
+  return chat;
+}
+
+void report_dropped(const ChatPrompt& prompt) {
+  if (prompt.dropped_messages > 0)
+    std::fprintf(stderr, "[dropped the %zu oldest messages to fit the context]\n", prompt.dropped_messages);
+}
+
+// One reply to the conversation in a file, printed as text (and a newline) or as JSON.
+void run_once(const ChatArgs& args, Chat& chat, MessagesFile file) {
+  ojson messages = std::move(file.messages);
+  if (args.system_given) {  // --system replaces the file's system message (or adds one)
+    if (!messages.empty() && messages[0].is_object() && messages[0].value("role", "") == "system")
+      messages.erase(0);
+    if (!args.system.empty())
+      messages.insert(messages.begin(), ojson{{"role", "system"}, {"content", args.system}});
+  }
+  try {
+    chat.session->set_messages(messages);
+  } catch (const Error& e) {
+    throw Error(args.messages_path + ": " + e.what());
+  }
+  chat.session->set_tools(std::move(file.tools), std::move(file.documents));
+  const ChatPrompt prompt = chat.session->build_prompt(args.options.max_new_tokens);
+  report_dropped(prompt);
+  if (args.json) {
+    const GenerationResult result = chat.generator->generate(prompt.ids, args.options);
+    const ojson out = {{"reply", result.text},
+                       {"prompt", prompt.text},
+                       {"prompt_ids", result.prompt_ids},
+                       {"new_ids", result.new_ids},
+                       {"stop_reason", to_string(result.stop_reason)}};
+    std::printf("%s\n", out.dump(-1, ' ', false, ojson::error_handler_t::replace).c_str());
+    return;
+  }
+  chat.generator->generate(prompt.ids, args.options, [](int32_t, std::string_view text) {
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    std::fflush(stdout);
+    return true;
+  });
+  std::printf("\n");
+}
+
+std::string trim(const std::string& text) {
+  const size_t begin = text.find_first_not_of(" \t\r\n");
+  if (begin == std::string::npos) return {};
+  return text.substr(begin, text.find_last_not_of(" \t\r\n") - begin + 1);
+}
+
+// Handles a /command line; returns false for /exit.
+bool run_command(const std::string& line, ChatSession& session, bool tty) {
+  const size_t space = line.find_first_of(" \t");
+  const std::string command = line.substr(0, space);
+  const std::string rest = space == std::string::npos ? std::string() : trim(line.substr(space));
+  if (command == "/exit" || command == "/quit") return false;
+  if (command == "/reset" && rest.empty()) {
+    session.reset();
+    if (tty) std::fprintf(stderr, "[history cleared]\n");
+  } else if (command == "/system") {
+    session.set_system(rest);
+    if (tty)
+      std::fprintf(stderr, rest.empty() ? "[system message removed, history cleared]\n"
+                                        : "[system message set, history cleared]\n");
+  } else {
+    std::fprintf(stderr, "ortlm: unknown command '%s' (commands: /reset, /system TEXT, /exit)\n",
+                 line.c_str());
+  }
+  return true;
+}
+
+// Reads user lines from stdin and streams each reply to stdout, until /exit or the end of input.
+void run_interactive(const ChatArgs& args, Chat& chat) {
+  const bool tty = ::isatty(STDIN_FILENO) != 0;
+  if (tty) {
+    std::signal(SIGINT, on_sigint);
+    std::fprintf(stderr, "[chat with %s; /reset, /system TEXT, /exit; Ctrl-C stops a reply]\n",
+                 chat.model->folder().string().c_str());
+  }
+  if (args.system_given) chat.session->set_system(args.system);
+  std::string line;
+  for (;;) {
+    if (tty) {
+      std::fputs("> ", stderr);
+      std::fflush(stderr);
+    }
+    if (!std::getline(std::cin, line)) {
+      if (tty) std::fputs("\n", stderr);
+      break;
+    }
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (trim(line).empty()) continue;
+    if (line[0] == '/') {
+      if (!run_command(trim(line), *chat.session, tty)) break;
+      continue;
+    }
+    chat.session->add_user(line);
+    bool streamed = false;
+    try {
+      const ChatPrompt prompt = chat.session->build_prompt(args.options.max_new_tokens);
+      report_dropped(prompt);
+      g_interrupted = 0;
+      g_generating = 1;
+      const GenerationResult result =
+          chat.generator->generate(prompt.ids, args.options, [&](int32_t, std::string_view text) {
+            streamed = true;
+            std::fwrite(text.data(), 1, text.size(), stdout);
+            std::fflush(stdout);
+            return g_interrupted == 0;
+          });
+      g_generating = 0;
+      std::printf("\n");
+      std::fflush(stdout);
+      chat.session->add_assistant(result.text);
+    } catch (const Error& e) {
+      g_generating = 0;
+      if (streamed) std::printf("\n");
+      std::fflush(stdout);
+      chat.session->drop_last();  // the user message goes unanswered: let the user try again
+      std::fprintf(stderr, "ortlm: error: %s\n", e.what());
+    }
+  }
+}
+
+void run_chat(const ChatArgs& args) {
+  if (!args.messages_path.empty()) {
+    MessagesFile file = read_messages_file(args.messages_path);  // bad files fail before the model loads
+    Chat chat = open_chat(args);
+    run_once(args, chat, std::move(file));
+  } else {
+    Chat chat = open_chat(args);
+    run_interactive(args, chat);
+  }
+}
+
+}  // namespace
+
+void register_chat(CLI::App& app) {
+  auto args = std::make_shared<ChatArgs>();
+  auto* cmd =
+      app.add_subcommand("chat", "Chat with a model through its chat template (stdin lines, or --messages)");
+  cmd->add_option("model", args->model, "Model folder or .onnx file (default: the bundled model)");
+  cmd->add_option("--messages", args->messages_path,
+                  "JSON file (a list of messages, or {\"messages\", \"tools\"}): print one reply and exit");
+  cmd->add_flag("--json", args->json,
+                "With --messages: print {reply, prompt, prompt_ids, new_ids, stop_reason}");
+  auto* system = cmd->add_option("--system", args->system, "System message");
+  cmd->add_option("--template-name", args->template_name, "Which of several named chat templates to use");
+  cmd->add_option("--kwargs", args->kwargs_json, "Extra template variables as a JSON object");
+  GenerationOptions& o = args->options;
+  cmd->add_option("-n,--max-new-tokens", o.max_new_tokens, "Tokens to generate at most per reply")
+      ->capture_default_str();
+  cmd->add_flag("--greedy", o.greedy, "Always take the most likely token");
+  cmd->add_option("--temperature", o.temperature, "Sampling temperature")->capture_default_str();
+  cmd->add_option("--top-p", o.top_p, "Nucleus sampling mass (1 = off)")->capture_default_str();
+  cmd->add_option("--top-k", o.top_k, "Keep the K most likely tokens (0 = off)")->capture_default_str();
+  cmd->add_option("--min-p", o.min_p, "Drop tokens below min-p x the top probability");
+  cmd->add_option("--repetition-penalty", o.repetition_penalty, "Penalty for tokens already seen");
+  cmd->add_option("--seed", o.seed, "Random seed")->capture_default_str();
+  cmd->add_option("--stop", o.stop_strings, "Also end a reply when it contains this string (repeatable)");
+  cmd->add_option("--threads", args->session.intra_op_threads, "ONNX Runtime intra-op threads (0 = default)");
+  cmd->add_option("--provider", args->session.provider, "Execution provider: cpu, cuda, ...")
+      ->capture_default_str();
+  cmd->callback([args, system] {
+    args->system_given = system->count() > 0;
+    if (args->json && args->messages_path.empty()) throw Error("--json needs --messages");
+    run_chat(*args);
+  });
+}
 
 }  // namespace ortlm::cli

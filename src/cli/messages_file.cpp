@@ -1,0 +1,35 @@
+#include "cli/messages_file.hpp"
+
+#include "ortlm/error.hpp"
+#include "util/file.hpp"
+
+namespace ortlm::cli {
+
+nlohmann::ordered_json parse_ordered_json(const std::string& text, const std::string& origin) {
+  try {
+    return nlohmann::ordered_json::parse(text);
+  } catch (const nlohmann::ordered_json::parse_error& e) {
+    throw Error(origin + ": invalid JSON at byte " + std::to_string(e.byte) + ": " + e.what());
+  }
+}
+
+nlohmann::ordered_json read_ordered_json_file(const std::filesystem::path& path) {
+  return parse_ordered_json(util::read_file(path), path.string());
+}
+
+MessagesFile read_messages_file(const std::filesystem::path& path) {
+  const auto doc = read_ordered_json_file(path);
+  MessagesFile file;
+  nlohmann::ordered_json messages = doc;
+  if (doc.is_object()) {
+    messages = doc.value("messages", nlohmann::ordered_json());
+    file.tools = doc.value("tools", nlohmann::ordered_json());
+    file.documents = doc.value("documents", nlohmann::ordered_json());
+  }
+  if (!messages.is_array())
+    throw Error(path.string() + ": expected a list of messages (or {\"messages\": [...]})");
+  file.messages = std::move(messages);
+  return file;
+}
+
+}  // namespace ortlm::cli

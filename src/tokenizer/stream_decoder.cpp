@@ -1,0 +1,55 @@
+// StreamDecoder: Hugging Face's DecodeStream approach. The ids since the last emitted text are
+// decoded together with the tokens just before them (so that decoders see the same context as in
+// a full decode), and the new suffix is emitted once it does not end in an unfinished character.
+#include "ortlm/tokenizer.hpp"
+#include "util/utf8.hpp"
+
+namespace ortlm {
+
+namespace {
+constexpr size_t kContextTokens = 4;  // prefill tokens kept as context for the first step
+
+bool ends_incomplete(std::string_view text) { return text.ends_with(utf8::kReplacementChar); }
+}  // namespace
+
+StreamDecoder::StreamDecoder(const Tokenizer& tokenizer, bool skip_special_tokens)
+    : tokenizer_(&tokenizer), skip_special_tokens_(skip_special_tokens) {}
+
+void StreamDecoder::reset() {
+  ids_.clear();
+  prefix_index_ = read_index_ = 0;
+  prefix_text_.clear();
+}
+
+void StreamDecoder::prefill(std::span<const int32_t> ids) {
+  reset();
+  size_t keep = std::min(ids.size(), kContextTokens);
+  ids_.assign(ids.end() - static_cast<ptrdiff_t>(keep), ids.end());
+  read_index_ = ids_.size();
+  prefix_text_ = tokenizer_->decode(ids_, skip_special_tokens_);
+}
+
+void StreamDecoder::put(int32_t id, std::string& out) {
+  ids_.push_back(id);
+  std::span<const int32_t> window(ids_.data() + prefix_index_, ids_.size() - prefix_index_);
+  std::string text = tokenizer_->decode(window, skip_special_tokens_);
+  if (text.size() <= prefix_text_.size() || ends_incomplete(text) || !text.starts_with(prefix_text_)) return;
+  out.append(text, prefix_text_.size());
+  // The tokens just emitted become the context of the next window.
+  ids_.erase(ids_.begin(), ids_.begin() + static_cast<ptrdiff_t>(read_index_));
+  prefix_index_ = 0;
+  read_index_ = ids_.size();
+  prefix_text_ = tokenizer_->decode(ids_, skip_special_tokens_);
+}
+
+void StreamDecoder::finish(std::string& out) {
+  if (read_index_ < ids_.size()) {
+    std::span<const int32_t> window(ids_.data() + prefix_index_, ids_.size() - prefix_index_);
+    std::string text = tokenizer_->decode(window, skip_special_tokens_);
+    if (text.size() > prefix_text_.size() && text.starts_with(prefix_text_))
+      out.append(text, prefix_text_.size());
+  }
+  reset();
+}
+
+}  // namespace ortlm
