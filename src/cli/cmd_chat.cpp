@@ -13,6 +13,7 @@
 #include "cli/commands.hpp"
 #include "cli/default_model.hpp"
 #include "cli/messages_file.hpp"
+#include "util/file.hpp"
 #include "ortlm/error.hpp"
 #include "ortlm/generator.hpp"
 
@@ -71,7 +72,7 @@ Chat open_chat(const ChatArgs& args) {
   ChatTemplate chat_template = ChatTemplate::from_model_folder(chat.model->folder(), name);
   ChatTemplateOptions options;
   if (!args.kwargs_json.empty()) {
-    options.kwargs = parse_ordered_json(args.kwargs_json, "--kwargs");
+    options.kwargs = util::parse_ordered_json(args.kwargs_json, "--kwargs");
     if (!options.kwargs.is_object()) throw Error("--kwargs must be a JSON object");
   }
   chat.generator = std::make_unique<Generator>(chat.model);

@@ -4,6 +4,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/default_model.hpp"
+#include "cli/token_ids.hpp"
 #include "ortlm/error.hpp"
 #include "ortlm/generator.hpp"
 
@@ -21,28 +22,6 @@ struct GenerateArgs {
   bool sampling_flag_given = false;
   SessionOptions session;
 };
-
-std::vector<int32_t> parse_ids(const std::string& text) {
-  std::vector<int32_t> ids;
-  size_t start = 0;
-  while (start <= text.size()) {
-    const size_t comma = std::min(text.find(',', start), text.size());
-    const std::string item = text.substr(start, comma - start);
-    if (!item.empty()) {
-      size_t used = 0;
-      long long value = 0;
-      try {
-        value = std::stoll(item, &used);
-      } catch (const std::exception&) {
-        used = 0;
-      }
-      if (used != item.size() || value < 0 || value > INT32_MAX) throw Error("--ids: '" + item + "' is not a token id");
-      ids.push_back(static_cast<int32_t>(value));
-    }
-    start = comma + 1;
-  }
-  return ids;
-}
 
 nlohmann::json to_json(const std::string& prompt, const GenerationResult& r) {
   return {{"prompt", prompt},
@@ -97,7 +76,7 @@ void run_generate(GenerateArgs& args) {
   };
   for (const auto& prompt : args.prompts) run_one(prompt, nullptr);
   for (const auto& list : args.ids) {
-    const auto ids = parse_ids(list);
+    const auto ids = parse_token_ids(list, "--ids");
     run_one(list, &ids);
   }
 }

@@ -7,6 +7,7 @@
 #include "cli/commands.hpp"
 #include "cli/default_model.hpp"
 #include "cli/messages_file.hpp"
+#include "util/file.hpp"
 #include "ortlm/chat_template.hpp"
 #include "ortlm/error.hpp"
 
@@ -35,9 +36,9 @@ void run(const TemplateArgs& args) {
   ChatTemplateOptions options;
   options.tools = std::move(file.tools);
   options.documents = std::move(file.documents);
-  if (!args.tools_path.empty()) options.tools = read_ordered_json_file(args.tools_path);
+  if (!args.tools_path.empty()) options.tools = util::read_ordered_json_file(args.tools_path);
   if (!args.kwargs_json.empty()) {
-    options.kwargs = parse_ordered_json(args.kwargs_json, "--kwargs");
+    options.kwargs = util::parse_ordered_json(args.kwargs_json, "--kwargs");
     if (!options.kwargs.is_object()) throw Error("--kwargs must be a JSON object");
   }
   options.add_generation_prompt = args.add_generation_prompt;

@@ -8,6 +8,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/default_model.hpp"
+#include "cli/token_ids.hpp"
 #include "ortlm/error.hpp"
 #include "ortlm/tokenizer.hpp"
 
@@ -26,36 +27,6 @@ struct TokenizeArgs {
 };
 
 void write(const std::string& s) { std::fwrite(s.data(), 1, s.size(), stdout); }
-
-std::string join_ids(const std::vector<int32_t>& ids) {
-  std::string line;
-  for (size_t i = 0; i < ids.size(); ++i) line.append(i ? " " : "").append(std::to_string(ids[i]));
-  return line;
-}
-
-std::vector<int32_t> parse_ids(const std::string& text) {
-  std::vector<int32_t> ids;
-  size_t pos = 0;
-  while (true) {
-    pos = text.find_first_not_of(" \t\r\n,", pos);
-    if (pos == std::string::npos) break;
-    size_t end = text.find_first_of(" \t\r\n,", pos);
-    std::string word = text.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
-    size_t used = 0;
-    long long value = 0;
-    try {
-      value = std::stoll(word, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used != word.size() || value < INT32_MIN || value > INT32_MAX) {
-      throw Error("tokenize --decode: \"" + word + "\" is not a token id");
-    }
-    ids.push_back(static_cast<int32_t>(value));
-    pos = end;
-  }
-  return ids;
-}
 
 void run_jsonl(const Tokenizer& tokenizer, bool special) {
   std::string line;
@@ -87,9 +58,9 @@ void run(const TokenizeArgs& args) {
     std::string input =
         args.prompt_given ? args.prompt : std::string(std::istreambuf_iterator<char>(std::cin), {});
     if (args.decode) {
-      write(tokenizer.decode(parse_ids(input), args.skip_special) + "\n");
+      write(tokenizer.decode(parse_token_ids(input, "tokenize --decode"), args.skip_special) + "\n");
     } else {
-      write(join_ids(tokenizer.encode_ids(input, args.special)) + "\n");
+      write(join_token_ids(tokenizer.encode_ids(input, args.special)) + "\n");
     }
   }
   std::fflush(stdout);

@@ -5,20 +5,8 @@
 
 namespace ortlm::cli {
 
-nlohmann::ordered_json parse_ordered_json(const std::string& text, const std::string& origin) {
-  try {
-    return nlohmann::ordered_json::parse(text);
-  } catch (const nlohmann::ordered_json::parse_error& e) {
-    throw Error(origin + ": invalid JSON at byte " + std::to_string(e.byte) + ": " + e.what());
-  }
-}
-
-nlohmann::ordered_json read_ordered_json_file(const std::filesystem::path& path) {
-  return parse_ordered_json(util::read_file(path), path.string());
-}
-
 MessagesFile read_messages_file(const std::filesystem::path& path) {
-  const auto doc = read_ordered_json_file(path);
+  const auto doc = util::read_ordered_json_file(path);
   MessagesFile file;
   nlohmann::ordered_json messages = doc;
   if (doc.is_object()) {

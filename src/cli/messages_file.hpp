@@ -6,12 +6,6 @@
 
 namespace ortlm::cli {
 
-// Parses JSON text keeping object keys in order; throws ortlm::Error naming `origin` and the byte.
-nlohmann::ordered_json parse_ordered_json(const std::string& text, const std::string& origin);
-
-// A parsed JSON file, keys in order; throws ortlm::Error naming the path (and the byte on bad JSON).
-nlohmann::ordered_json read_ordered_json_file(const std::filesystem::path& path);
-
 struct MessagesFile {
   nlohmann::ordered_json messages = nlohmann::ordered_json::array();
   nlohmann::ordered_json tools = nullptr;      // a list, or null

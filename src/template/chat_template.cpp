@@ -28,15 +28,6 @@ constexpr const char* kFallbackTemplate =
 constexpr const char* kSpecialTokens[] = {"bos_token", "eos_token", "unk_token", "sep_token",
                                           "pad_token", "cls_token", "mask_token"};
 
-ojson read_ordered_json(const fs::path& path) {
-  std::string text = util::read_file(path);
-  try {
-    return ojson::parse(text);
-  } catch (const ojson::parse_error& e) {
-    throw Error(path.string() + ": invalid JSON: " + e.what());
-  }
-}
-
 }  // namespace
 
 struct ChatTemplate::Impl {
@@ -102,7 +93,7 @@ ChatTemplate ChatTemplate::from_model_folder(const fs::path& path, std::optional
   } else if (!fs::is_directory(path)) {
     throw Error(path.string() + ": no such model folder or file");
   }
-  ojson config = fs::exists(config_path) ? read_ordered_json(config_path) : ojson::object();
+  ojson config = fs::exists(config_path) ? util::read_ordered_json_file(config_path) : ojson::object();
   if (!config.is_object()) throw Error(config_path.string() + ": expected a JSON object");
   for (const char* key : kSpecialTokens) {
     auto it = config.find(key);
@@ -133,7 +124,7 @@ ChatTemplate ChatTemplate::from_model_folder(const fs::path& path, std::optional
     ojson source;
     std::string origin;
     if (fs::is_regular_file(json_path)) {
-      ojson doc = read_ordered_json(json_path);
+      ojson doc = util::read_ordered_json_file(json_path);
       if (doc.is_object() && doc.contains("chat_template")) source = doc["chat_template"];
       origin = "chat_template.json";
     } else if (config.contains("chat_template")) {

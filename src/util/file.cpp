@@ -24,12 +24,29 @@ std::string read_file(const std::filesystem::path& path) {
   return data;
 }
 
-nlohmann::json parse_json(const std::string& text, const std::string& origin) {
+namespace {
+
+template <typename Json>
+Json parse_with_origin(const std::string& text, const std::string& origin) {
   try {
-    return nlohmann::json::parse(text);
+    return Json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
     throw Error(origin + ": invalid JSON at byte " + std::to_string(e.byte) + ": " + e.what());
   }
+}
+
+}  // namespace
+
+nlohmann::json parse_json(const std::string& text, const std::string& origin) {
+  return parse_with_origin<nlohmann::json>(text, origin);
+}
+
+nlohmann::ordered_json parse_ordered_json(const std::string& text, const std::string& origin) {
+  return parse_with_origin<nlohmann::ordered_json>(text, origin);
+}
+
+nlohmann::ordered_json read_ordered_json_file(const std::filesystem::path& path) {
+  return parse_ordered_json(read_file(path), path.string());
 }
 
 nlohmann::json read_json_file(const std::filesystem::path& path) {

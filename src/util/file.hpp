@@ -17,4 +17,8 @@ nlohmann::json read_json_file(const std::filesystem::path& path);
 // Parses JSON text; `origin` names it in the error message.
 nlohmann::json parse_json(const std::string& text, const std::string& origin);
 
+// The same, keeping object keys in document order (chat templates print them in that order).
+nlohmann::ordered_json parse_ordered_json(const std::string& text, const std::string& origin);
+nlohmann::ordered_json read_ordered_json_file(const std::filesystem::path& path);
+
 }  // namespace ortlm::util
