@@ -6,7 +6,7 @@ CMAKE_FLAGS ?=
 PROMPT ?= Once upon a time
 export CTEST_OUTPUT_ON_FAILURE = 1
 
-.PHONY: all setup build build-asan run test test-release test-asan bench install format clean
+.PHONY: all setup build build-asan run test test-release test-asan bench fuzz install format clean
 
 all: build
 
@@ -36,12 +36,26 @@ test-release: build
 # The sanitizer run skips the tests marked SLOW (long benchmarks-like checks); see tests/README.md.
 test-asan: build-asan
 	@cd $(BUILD_ASAN) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	  ctest -j $(JOBS) --timeout 900 -LE slow
 
 test: test-release test-asan
 
 bench: build
 	@bash bench/run_all.sh
+
+# Short libFuzzer runs of the tokenizer and template engines (clang, ASan+UBSan); FUZZ_SECONDS each.
+FUZZ_SECONDS ?= 60
+fuzz: setup
+	@CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DORTLM_BUILD_FUZZERS=ON \
+	  -DORTLM_BUILD_TESTS=OFF -DORTLM_BUILD_BENCH=OFF >/dev/null
+	@cmake --build build-fuzz -j $(JOBS) --target tokenizer_fuzz template_fuzz
+	@for f in tokenizer_fuzz template_fuzz; do \
+	  echo "== $$f ($(FUZZ_SECONDS) s)"; mkdir -p build-fuzz/corpus-$$f; \
+	  build-fuzz/fuzz/$$f build-fuzz/corpus-$$f -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=4096 \
+	    -print_final_stats=1 >build-fuzz/$$f.log 2>&1; status=$$?; tail -n 12 build-fuzz/$$f.log; \
+	  [ $$status -eq 0 ] || exit 1; \
+	done
 
 install: build
 	@cmake --install $(BUILD) --prefix $(or $(PREFIX),/usr/local)

@@ -39,7 +39,8 @@ struct GenerationResult {
   double decode_tokens_per_second() const;
 };
 
-// Called with each new id and the complete UTF-8 text it completed (possibly empty); return false to stop.
+// Called with each new id and the complete UTF-8 text it completed (possibly empty); return false to
+// stop. Text held back at the end (an unfinished stop-string prefix, trailing bytes) comes last with id -1.
 using TokenCallback = std::function<bool(int32_t id, std::string_view text)>;
 
 class Generator {

@@ -20,7 +20,7 @@ struct Encoding {
   std::vector<std::string> tokens;
   // Byte offsets [begin, end) into the original input text (of the sequence the token came from).
   std::vector<std::pair<size_t, size_t>> offsets;
-  std::vector<uint8_t> special_tokens_mask;  // 1 for tokens added by the post-processor or special added tokens
+  std::vector<uint8_t> special_tokens_mask;  // 1 for tokens the post-processor added (as Hugging Face)
 };
 
 class Tokenizer {
