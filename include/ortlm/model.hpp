@@ -17,6 +17,9 @@ struct SessionOptions {
   int inter_op_threads = 1;
   std::string provider = "cpu";  // execution provider by name: cpu, cuda, tensorrt, dml, coreml, ...
   int graph_optimization_level = 99;  // 0 none, 1 basic, 2 extended, 99 all
+  // ONNX Runtime's CPU memory arena. A process with a fast general allocator (mimalloc, as the CLI
+  // has) decodes ~10% faster without it; with glibc malloc the arena is the better choice.
+  bool cpu_arena = true;
 };
 
 // Facts about the model, from config.json / genai_config.json / generation_config.json and the graph.

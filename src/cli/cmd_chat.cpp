@@ -12,6 +12,7 @@
 #include "cli/chat_session.hpp"
 #include "cli/commands.hpp"
 #include "cli/default_model.hpp"
+#include "cli/session_defaults.hpp"
 #include "cli/messages_file.hpp"
 #include "util/file.hpp"
 #include "ortlm/error.hpp"
@@ -32,7 +33,7 @@ struct ChatArgs {
   std::string kwargs_json;
   GenerationOptions options;
   bool json = false;
-  SessionOptions session;
+  SessionOptions session = default_session_options();
 
   ChatArgs() {
     options.temperature = 0.7f;

@@ -4,6 +4,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/default_model.hpp"
+#include "cli/session_defaults.hpp"
 #include "cli/token_ids.hpp"
 #include "ortlm/error.hpp"
 #include "ortlm/generator.hpp"
@@ -20,7 +21,8 @@ struct GenerateArgs {
   bool json = false;
   bool ignore_eos = false;
   bool sampling_flag_given = false;
-  SessionOptions session;
+  int32_t warmup_tokens = 0;
+  SessionOptions session = default_session_options();
 };
 
 nlohmann::json to_json(const std::string& prompt, const GenerationResult& r) {
@@ -46,6 +48,11 @@ void run_generate(GenerateArgs& args) {
 
   auto run_one = [&](const std::string& prompt_text, const std::vector<int32_t>* ids) {
     GenerationResult result;
+    if (args.warmup_tokens > 0) {  // an untimed run first, as benchmarks of warm engines do
+      GenerationOptions warmup = options;
+      warmup.max_new_tokens = args.warmup_tokens;
+      ids ? generator.generate(*ids, warmup) : generator.generate(prompt_text, warmup);
+    }
     if (args.json) {
       result = ids ? generator.generate(*ids, options) : generator.generate(prompt_text, options);
       std::printf("%s\n", to_json(prompt_text, result).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
@@ -105,8 +112,12 @@ void register_generate(CLI::App& app) {
   cmd->add_option("--stop", args.options.stop_strings, "Stop when the text contains this string (repeatable)");
   cmd->add_option("--stop-id", args.options.stop_token_ids, "Stop at this token id (repeatable)");
   cmd->add_flag("--ignore-eos", args.ignore_eos, "Do not stop at the model's EOS tokens");
+  cmd->add_option("--warmup", args.warmup_tokens, "Generate this many tokens untimed first (benchmarks)");
   cmd->add_flag("--json", args.json, "Print one JSON object per prompt (ids, text, stop reason, timings)");
   cmd->add_option("--threads", args.session.intra_op_threads, "ONNX Runtime intra-op threads (0 = default)");
+  cmd->add_option("--optimization-level", args.session.graph_optimization_level,
+                  "ONNX Runtime graph optimization: 0, 1, 2 or 99 (all)")
+      ->capture_default_str();
   cmd->add_option("--provider", args.session.provider, "Execution provider: cpu, cuda, ...")->capture_default_str();
   cmd->callback([] { run_generate(args); });
 }

@@ -96,6 +96,7 @@ Ort::Session create_session(const std::filesystem::path& onnx_path, const Sessio
   // Decoding changes the input shapes every step (the past grows by one), so a memory pattern
   // planned for one shape is never reused: planning it each run only costs time (~12% per token).
   session_options.DisableMemPattern();
+  if (!options.cpu_arena) session_options.DisableCpuMemArena();
   try {
     append_provider(session_options, options.provider);
     return Ort::Session(ort_env(), onnx_path.c_str(), session_options);
