@@ -17,7 +17,8 @@ using namespace ortlm;
 
 namespace {
 
-Ort::Value int_tensor(const model::TensorSpec& spec, const std::vector<int64_t>& values, std::vector<int64_t> shape) {
+Ort::Value int_tensor(const model::TensorSpec& spec, const std::vector<int64_t>& values,
+                      std::vector<int64_t> shape) {
   Ort::AllocatorWithDefaultOptions allocator;
   auto v = Ort::Value::CreateTensor(allocator, shape.data(), shape.size(), spec.type);
   if (spec.type == ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64) {
@@ -41,7 +42,8 @@ int main(int argc, char** argv) {
   for (int i = 2; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--ids")) {
       ids.clear();
-      for (char* tok = std::strtok(argv[i + 1], ","); tok; tok = std::strtok(nullptr, ",")) ids.push_back(std::atoll(tok));
+      for (char* tok = std::strtok(argv[i + 1], ","); tok; tok = std::strtok(nullptr, ","))
+        ids.push_back(std::atoll(tok));
     } else if (!std::strcmp(argv[i], "-n")) {
       steps = std::atoi(argv[i + 1]);
     }
@@ -63,8 +65,9 @@ int main(int argc, char** argv) {
   // Empty past for the first step.
   Ort::AllocatorWithDefaultOptions allocator;
   std::vector<Ort::Value> past;
-  std::vector<int64_t> past_shape = combined ? std::vector<int64_t>{2, 1, layout.kv_heads, 0, layout.head_size}
-                                             : std::vector<int64_t>{1, layout.kv_heads, 0, layout.head_size};
+  std::vector<int64_t> past_shape = combined
+                                        ? std::vector<int64_t>{2, 1, layout.kv_heads, 0, layout.head_size}
+                                        : std::vector<int64_t>{1, layout.kv_heads, 0, layout.head_size};
   for (size_t i = 0; i < layout.kv.size() * (combined ? 1 : 2); ++i)
     past.push_back(Ort::Value::CreateTensor(allocator, past_shape.data(), past_shape.size(), layout.kv_type));
 
@@ -97,18 +100,20 @@ int main(int argc, char** argv) {
         names.push_back(kv.past_value.c_str());
       }
     }
-    auto outputs = session.Run(Ort::RunOptions{}, names.data(), inputs.data(), inputs.size(), output_ptrs.data(),
-                               output_ptrs.size());
+    auto outputs = session.Run(Ort::RunOptions{}, names.data(), inputs.data(), inputs.size(),
+                               output_ptrs.data(), output_ptrs.size());
     const float* logits = outputs[0].GetTensorData<float>() + (n - 1) * layout.vocab_size;
     const int64_t next = std::max_element(logits, logits + layout.vocab_size) - logits;
     for (size_t i = 1; i < outputs.size(); ++i) past[i - 1] = std::move(outputs[i]);
     new_ids.push_back(next);
     all.push_back(next);
     step_ids.assign(1, next);
-    if (step > 0) decode_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (step > 0)
+      decode_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   }
   std::printf("{\"tokens_per_second\": %.2f, \"new_ids\": [", steps > 1 ? (steps - 1) / decode_seconds : 0.0);
-  for (size_t i = 0; i < new_ids.size(); ++i) std::printf("%s%lld", i ? ", " : "", static_cast<long long>(new_ids[i]));
+  for (size_t i = 0; i < new_ids.size(); ++i)
+    std::printf("%s%lld", i ? ", " : "", static_cast<long long>(new_ids[i]));
   std::printf("]}\n");
   return 0;
 }

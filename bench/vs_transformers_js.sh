@@ -84,7 +84,8 @@ row() { printf '  %-22s %12.1f tok/s\n' "$1" "$2"; }
 
 bench_model() {  # bench_model TITLE DIR
   echo "== $1 ($2): $N new tokens, prompt ids $IDS, greedy, CPU, best of $REPEAT"
-  run_best ortlm "$TMP/ortlm.json" "$ORTLM" generate "$2" --ids "$IDS" -n "$N" --greedy --ignore-eos --json
+  # Both engines get a short untimed warm-up run, as transformers_js_generate.mjs does.
+  run_best ortlm "$TMP/ortlm.json" "$ORTLM" generate "$2" --ids "$IDS" -n "$N" --greedy --ignore-eos --json --warmup 16
   run_best transformers.js "$TMP/js.json" node bench/transformers_js_generate.mjs "$2" --ids "$IDS" -n "$N"
   same_ids "$TMP/ortlm.json" "$TMP/js.json"
   T_ORTLM=$(field "$TMP/ortlm.json" tps) T_JS=$(field "$TMP/js.json" tps)

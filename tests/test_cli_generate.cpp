@@ -19,8 +19,9 @@ TEST(CliGenerate, JsonMatchesReferenceIds) {
   const auto& ref = refs[0];
   std::string ids;
   for (const auto& id : ref["prompt_ids"]) ids += (ids.empty() ? "" : ",") + std::to_string(id.get<int>());
-  const auto r = test::run_command(cli() + " generate " + quoted(test::bundled_model()) + " --ids " + ids + " -n " +
-                                   std::to_string(ref["greedy_new_ids"].size()) + " --json 2>/dev/null");
+  const auto r =
+      test::run_command(cli() + " generate " + quoted(test::bundled_model()) + " --ids " + ids + " -n " +
+                        std::to_string(ref["greedy_new_ids"].size()) + " --json 2>/dev/null");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const auto out = nlohmann::json::parse(r.output);
   EXPECT_EQ(out["new_ids"], ref["greedy_new_ids"]);
@@ -39,7 +40,8 @@ TEST(CliGenerate, DefaultModelStreamsText) {
 TEST(CliGenerate, GenAiGpt2FromIds) {
   const fs::path model = test::shared_models() / "tiny-random-gpt2-fp32";
   if (!fs::exists(model)) GTEST_SKIP();
-  const auto r = test::run_command(cli() + " generate " + quoted(model) + " --ids 98,10,20,30 -n 10 --ignore-eos --json");
+  const auto r = test::run_command(cli() + " generate " + quoted(model) +
+                                   " --ids 98,10,20,30 -n 10 --ignore-eos --json");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const auto out = nlohmann::json::parse(r.output.substr(r.output.find('{')));
   EXPECT_EQ(out["new_ids"].size(), 10u);
@@ -57,12 +59,13 @@ TEST(CliGenerate, BadInputsFailWithAMessage) {
   const std::string model = quoted(test::bundled_model());
   std::string long_ids = "1";
   for (int i = 0; i < 600; ++i) long_ids += ",300";
-  for (const Case& c : {Case{"generate /no/such/model -p hi", "/no/such/model: no such file or folder"},
-                        Case{"generate " + model + " --ids 1,999999", "outside the model's vocabulary"},
-                        Case{"generate " + model + " --ids 1,abc", "'abc' is not a token id"},
-                        Case{"generate " + model + " --ids " + long_ids, "more than the model's context length"},
-                        Case{"generate " + model, "give a prompt"},
-                        Case{"info " + quoted(test::source_dir() / "README.md"), "expected a model folder or an .onnx"}}) {
+  for (const Case& c :
+       {Case{"generate /no/such/model -p hi", "/no/such/model: no such file or folder"},
+        Case{"generate " + model + " --ids 1,999999", "outside the model's vocabulary"},
+        Case{"generate " + model + " --ids 1,abc", "'abc' is not a token id"},
+        Case{"generate " + model + " --ids " + long_ids, "more than the model's context length"},
+        Case{"generate " + model, "give a prompt"},
+        Case{"info " + quoted(test::source_dir() / "README.md"), "expected a model folder or an .onnx"}}) {
     const auto r = test::run_command(cli() + " " + c.args);
     EXPECT_NE(r.exit_code, 0) << c.args;
     EXPECT_NE(r.output.find(c.needle), std::string::npos) << c.args << "\n" << r.output;
@@ -82,9 +85,7 @@ TEST(CliVerify, WriteCheckAndDetectTampering) {
   r = test::run_command(cli() + " verify " + quoted(dir));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("OK: 8 files"), std::string::npos) << r.output;
-  {
-    std::ofstream(dir / "config.json", std::ios::app) << " ";
-  }
+  { std::ofstream(dir / "config.json", std::ios::app) << " "; }
   r = test::run_command(cli() + " verify " + quoted(dir));
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.output.find("config.json: SHA-256 mismatch"), std::string::npos) << r.output;

@@ -74,7 +74,8 @@ TEST_F(BundledModel, StopsAtEosAndReportsIt) {
   EXPECT_EQ(result.new_ids.size(), 240u);
   options.stop_at_eos = false;
   options.max_new_tokens = static_cast<int32_t>(result.new_ids.size()) + 5;
-  EXPECT_EQ(generator.generate("The dog was very hungry, so he", options).stop_reason, StopReason::max_tokens);
+  EXPECT_EQ(generator.generate("The dog was very hungry, so he", options).stop_reason,
+            StopReason::max_tokens);
 }
 
 TEST_F(BundledModel, EmptyPromptStartsFromBos) {

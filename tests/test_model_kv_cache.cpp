@@ -81,15 +81,15 @@ TEST_P(KvCacheVersusRecompute, ChunkedPrefillEqualsOneShot) {
   runner.begin(64);
   const auto chunked = runner.forward(prompt);
   runner.set_prefill_chunk(512);
-  for (int32_t i = 0; i < vocab; ++i) ASSERT_NEAR(chunked[i], expected[i], c.tolerance) << c.name << " logit " << i;
+  for (int32_t i = 0; i < vocab; ++i)
+    ASSERT_NEAR(chunked[i], expected[i], c.tolerance) << c.name << " logit " << i;
 }
 
-INSTANTIATE_TEST_SUITE_P(Layouts, KvCacheVersusRecompute, ::testing::ValuesIn(cases()),
-                         [](const auto& info) {
-                           std::string name = info.param.name;
-                           std::replace(name.begin(), name.end(), '-', '_');
-                           return name;
-                         });
+INSTANTIATE_TEST_SUITE_P(Layouts, KvCacheVersusRecompute, ::testing::ValuesIn(cases()), [](const auto& info) {
+  std::string name = info.param.name;
+  std::replace(name.begin(), name.end(), '-', '_');
+  return name;
+});
 
 }  // namespace
 }  // namespace ortlm

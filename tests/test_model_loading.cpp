@@ -76,12 +76,15 @@ TEST(ModelLoading, DetectsEachGeneratedLayout) {
     EXPECT_NE(model->runner().layout().description.find(e.description), std::string::npos) << e.name;
     EXPECT_EQ(model->runner().layout().kv_type, e.kv_type) << e.name;
   }
-  EXPECT_NE(Model::load(test::test_models() / "genai-gqa")->describe().find("com.microsoft:GroupQueryAttention"),
-            std::string::npos);
+  EXPECT_NE(
+      Model::load(test::test_models() / "genai-gqa")->describe().find("com.microsoft:GroupQueryAttention"),
+      std::string::npos);
   EXPECT_FALSE(Model::load(test::test_models() / "llama-no-position-ids")->runner().layout().position_ids);
 }
 
-TEST(ModelLoading, MissingPath) { expect_load_error("/nonexistent/model", {"/nonexistent/model", "no such"}); }
+TEST(ModelLoading, MissingPath) {
+  expect_load_error("/nonexistent/model", {"/nonexistent/model", "no such"});
+}
 
 TEST(ModelLoading, FolderWithoutOnnx) {
   const auto dir = temp_dir("empty");
@@ -110,7 +113,8 @@ TEST(ModelLoading, MissingExternalData) {
 }
 
 TEST(ModelLoading, UnknownInputIsNamed) {
-  expect_load_error(test::test_models() / "bad-unknown-input", {"input 'token_type_hint'", "not one ortlm knows"});
+  expect_load_error(test::test_models() / "bad-unknown-input",
+                    {"input 'token_type_hint'", "not one ortlm knows"});
 }
 
 TEST(ModelLoading, MalformedConfigJson) {

@@ -1,10 +1,11 @@
 #pragma once
 // Paths and helpers shared by the tests.
+#include <sys/wait.h>
+
 #include <array>
 #include <cstdio>
 #include <filesystem>
 #include <string>
-#include <sys/wait.h>
 
 namespace ortlm::test {
 
@@ -25,7 +26,8 @@ inline CommandResult run_command(const std::string& command) {
   if (!pipe) return result;
   std::array<char, 4096> buffer;
   size_t got;
-  while ((got = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) result.output.append(buffer.data(), got);
+  while ((got = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0)
+    result.output.append(buffer.data(), got);
   const int status = ::pclose(pipe);
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return result;

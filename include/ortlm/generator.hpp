@@ -14,7 +14,7 @@ namespace ortlm {
 
 struct GenerationOptions {
   int32_t max_new_tokens = 256;
-  bool greedy = false;      // argmax; ignores the sampling fields below
+  bool greedy = false;       // argmax; ignores the sampling fields below
   float temperature = 1.0f;  // <= 0 means greedy
   int32_t top_k = 0;         // 0 = off
   float top_p = 1.0f;        // 1 = off

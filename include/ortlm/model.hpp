@@ -15,7 +15,7 @@ namespace ortlm {
 struct SessionOptions {
   int intra_op_threads = 0;  // 0 = auto: 1 for models under 64 MiB, else one per physical core
   int inter_op_threads = 1;
-  std::string provider = "cpu";  // execution provider by name: cpu, cuda, tensorrt, dml, coreml, ...
+  std::string provider = "cpu";       // execution provider by name: cpu, cuda, tensorrt, dml, coreml, ...
   int graph_optimization_level = 99;  // 0 none, 1 basic, 2 extended, 99 all
   // ONNX Runtime's CPU memory arena. A process with a fast general allocator (mimalloc, as the CLI
   // has) decodes ~10% faster without it; with glibc malloc the arena is the better choice.

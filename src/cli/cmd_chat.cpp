@@ -12,11 +12,11 @@
 #include "cli/chat_session.hpp"
 #include "cli/commands.hpp"
 #include "cli/default_model.hpp"
-#include "cli/session_defaults.hpp"
 #include "cli/messages_file.hpp"
-#include "util/file.hpp"
+#include "cli/session_defaults.hpp"
 #include "ortlm/error.hpp"
 #include "ortlm/generator.hpp"
+#include "util/file.hpp"
 
 namespace ortlm::cli {
 

@@ -37,9 +37,10 @@ nlohmann::json to_json(const std::string& prompt, const GenerationResult& r) {
 }
 
 void run_generate(GenerateArgs& args) {
-  if (args.prompts.empty() && args.ids.empty()) throw Error("give a prompt with -p TEXT or token ids with --ids 1,2,3");
-  const auto model = Model::load(args.model.empty() ? default_model_path() : std::filesystem::path(args.model),
-                                 args.session);
+  if (args.prompts.empty() && args.ids.empty())
+    throw Error("give a prompt with -p TEXT or token ids with --ids 1,2,3");
+  const auto model = Model::load(
+      args.model.empty() ? default_model_path() : std::filesystem::path(args.model), args.session);
   Generator generator(model);
   GenerationOptions options = args.options;
   if (!args.sampling_flag_given) options.greedy = true;
@@ -55,7 +56,9 @@ void run_generate(GenerateArgs& args) {
     }
     if (args.json) {
       result = ids ? generator.generate(*ids, options) : generator.generate(prompt_text, options);
-      std::printf("%s\n", to_json(prompt_text, result).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+      std::printf("%s\n", to_json(prompt_text, result)
+                              .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+                              .c_str());
       return;
     }
     // The prompt is echoed once generation has accepted it (so bad ids are reported, not decoded).
@@ -63,8 +66,10 @@ void run_generate(GenerateArgs& args) {
     auto echo_prompt = [&] {
       if (echoed) return;
       echoed = true;
-      if (ids && tokenizer) std::fputs(tokenizer->decode(*ids, true).c_str(), stdout);
-      else std::fputs(prompt_text.c_str(), stdout);
+      if (ids && tokenizer)
+        std::fputs(tokenizer->decode(*ids, true).c_str(), stdout);
+      else
+        std::fputs(prompt_text.c_str(), stdout);
     };
     auto stream = [&](int32_t id, std::string_view text) {
       echo_prompt();
@@ -73,7 +78,8 @@ void run_generate(GenerateArgs& args) {
       std::fflush(stdout);
       return true;
     };
-    result = ids ? generator.generate(*ids, options, stream) : generator.generate(prompt_text, options, stream);
+    result =
+        ids ? generator.generate(*ids, options, stream) : generator.generate(prompt_text, options, stream);
     echo_prompt();
     std::printf("\n");
     std::fflush(stdout);
@@ -92,7 +98,8 @@ void run_generate(GenerateArgs& args) {
 
 void register_generate(CLI::App& app) {
   static GenerateArgs args;
-  auto* cmd = app.add_subcommand("generate", "Generate text with a KV cache (greedy unless a sampling flag is given)");
+  auto* cmd = app.add_subcommand("generate",
+                                 "Generate text with a KV cache (greedy unless a sampling flag is given)");
   cmd->add_option("model", args.model, "Model folder or .onnx file (default: the bundled model)");
   cmd->add_option("-p,--prompt", args.prompts, "Prompt text (repeatable; \"\" starts from BOS)");
   cmd->add_option("--ids", args.ids, "Prompt as comma-separated token ids (repeatable)");
@@ -109,7 +116,8 @@ void register_generate(CLI::App& app) {
   sampling(cmd->add_option("--min-p", args.options.min_p, "Drop tokens below min-p x the top probability"));
   sampling(cmd->add_option("--seed", args.options.seed, "Random seed"));
   cmd->add_option("--repetition-penalty", args.options.repetition_penalty, "Penalty for tokens already seen");
-  cmd->add_option("--stop", args.options.stop_strings, "Stop when the text contains this string (repeatable)");
+  cmd->add_option("--stop", args.options.stop_strings,
+                  "Stop when the text contains this string (repeatable)");
   cmd->add_option("--stop-id", args.options.stop_token_ids, "Stop at this token id (repeatable)");
   cmd->add_flag("--ignore-eos", args.ignore_eos, "Do not stop at the model's EOS tokens");
   cmd->add_option("--warmup", args.warmup_tokens, "Generate this many tokens untimed first (benchmarks)");
@@ -118,7 +126,8 @@ void register_generate(CLI::App& app) {
   cmd->add_option("--optimization-level", args.session.graph_optimization_level,
                   "ONNX Runtime graph optimization: 0, 1, 2 or 99 (all)")
       ->capture_default_str();
-  cmd->add_option("--provider", args.session.provider, "Execution provider: cpu, cuda, ...")->capture_default_str();
+  cmd->add_option("--provider", args.session.provider, "Execution provider: cpu, cuda, ...")
+      ->capture_default_str();
   cmd->callback([] { run_generate(args); });
 }
 

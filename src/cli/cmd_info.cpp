@@ -12,7 +12,8 @@ void register_info(CLI::App& app) {
   static std::string model_path;
   cmd->add_option("model", model_path, "Model folder or .onnx file (default: the bundled model)");
   cmd->callback([] {
-    const auto model = Model::load(model_path.empty() ? default_model_path() : std::filesystem::path(model_path));
+    const auto model =
+        Model::load(model_path.empty() ? default_model_path() : std::filesystem::path(model_path));
     std::fputs(model->describe().c_str(), stdout);
   });
 }

@@ -7,9 +7,9 @@
 #include "cli/commands.hpp"
 #include "cli/default_model.hpp"
 #include "cli/messages_file.hpp"
-#include "util/file.hpp"
 #include "ortlm/chat_template.hpp"
 #include "ortlm/error.hpp"
+#include "util/file.hpp"
 
 namespace ortlm::cli {
 

@@ -27,7 +27,8 @@ void run_verify(const VerifyArgs& args) {
   auto progress = [&](const fs::path& file, uintmax_t done, uintmax_t total) {
     bar.update("hashing " + file.string(), done, total);
   };
-  const fs::path manifest_path = args.manifest.empty() ? folder / model::kManifestName : fs::path(args.manifest);
+  const fs::path manifest_path =
+      args.manifest.empty() ? folder / model::kManifestName : fs::path(args.manifest);
   if (args.write) {
     const auto entries = model::hash_folder(folder, progress);
     bar.done();
@@ -48,11 +49,13 @@ void run_verify(const VerifyArgs& args) {
   const auto manifest = model::parse_manifest(util::read_file(manifest_path), manifest_path.string());
   const auto report = model::verify_folder(folder, manifest, progress);
   bar.done();
-  for (const auto& f : report.unlisted) std::fprintf(stderr, "warning: %s is not in the manifest\n", f.c_str());
+  for (const auto& f : report.unlisted)
+    std::fprintf(stderr, "warning: %s is not in the manifest\n", f.c_str());
   std::string problems;
   for (const auto& f : report.mismatched) problems += "\n  " + f + ": SHA-256 mismatch";
   for (const auto& f : report.missing) problems += "\n  " + f + ": missing";
-  if (!report.ok()) throw Error(folder.string() + ": verification failed against " + manifest_path.string() + ":" + problems);
+  if (!report.ok())
+    throw Error(folder.string() + ": verification failed against " + manifest_path.string() + ":" + problems);
   std::printf("OK: %zu files match %s\n", report.verified, manifest_path.string().c_str());
 }
 

@@ -20,7 +20,8 @@ std::vector<int32_t> parse_token_ids(const std::string& text, const std::string&
     } catch (const std::exception&) {
       used = 0;
     }
-    if (used != item.size() || value < 0 || value > INT32_MAX) throw Error(what + ": '" + item + "' is not a token id");
+    if (used != item.size() || value < 0 || value > INT32_MAX)
+      throw Error(what + ": '" + item + "' is not a token id");
     ids.push_back(static_cast<int32_t>(value));
     pos = end;
   }

@@ -13,19 +13,26 @@ namespace ortlm {
 
 const char* to_string(StopReason reason) {
   switch (reason) {
-    case StopReason::eos: return "eos";
-    case StopReason::stop_token: return "stop_token";
-    case StopReason::stop_string: return "stop_string";
-    case StopReason::max_tokens: return "max_tokens";
-    case StopReason::context_full: return "context_full";
-    case StopReason::cancelled: return "cancelled";
+    case StopReason::eos:
+      return "eos";
+    case StopReason::stop_token:
+      return "stop_token";
+    case StopReason::stop_string:
+      return "stop_string";
+    case StopReason::max_tokens:
+      return "max_tokens";
+    case StopReason::context_full:
+      return "context_full";
+    case StopReason::cancelled:
+      return "cancelled";
   }
   return "?";
 }
 
 double GenerationResult::decode_tokens_per_second() const {
   // The first new token comes from the prefill; the rest from decode steps.
-  return decode_seconds > 0 && new_ids.size() > 1 ? static_cast<double>(new_ids.size() - 1) / decode_seconds : 0.0;
+  return decode_seconds > 0 && new_ids.size() > 1 ? static_cast<double>(new_ids.size() - 1) / decode_seconds
+                                                  : 0.0;
 }
 
 struct Generator::State {
@@ -34,13 +41,15 @@ struct Generator::State {
   std::string piece;
 };
 
-Generator::Generator(std::shared_ptr<Model> model) : model_(std::move(model)), state_(std::make_unique<State>()) {}
+Generator::Generator(std::shared_ptr<Model> model)
+    : model_(std::move(model)), state_(std::make_unique<State>()) {}
 Generator::~Generator() = default;
 
 GenerationResult Generator::generate(std::string_view prompt, const GenerationOptions& options,
                                      const TokenCallback& on_token) {
   const Tokenizer* tokenizer = model_->tokenizer();
-  if (!tokenizer) throw Error(model_->folder().string() + ": the model has no tokenizer.json; give token ids instead");
+  if (!tokenizer)
+    throw Error(model_->folder().string() + ": the model has no tokenizer.json; give token ids instead");
   const auto ids = tokenizer->encode_ids(prompt, true);
   return generate(std::span<const int32_t>(ids), options, on_token);
 }
@@ -58,8 +67,8 @@ GenerationResult Generator::generate(std::span<const int32_t> prompt_ids, const 
   }
   const int32_t prompt_length = static_cast<int32_t>(result.prompt_ids.size());
   if (prompt_length > config.context_length)
-    throw Error("the prompt has " + std::to_string(prompt_length) + " tokens, more than the model's context length " +
-                std::to_string(config.context_length));
+    throw Error("the prompt has " + std::to_string(prompt_length) +
+                " tokens, more than the model's context length " + std::to_string(config.context_length));
   if (options.max_new_tokens < 0) throw Error("max_new_tokens must be >= 0");
   for (int32_t id : result.prompt_ids)
     if (id < 0 || id >= runner.vocab_size())
@@ -79,7 +88,8 @@ GenerationResult Generator::generate(std::span<const int32_t> prompt_ids, const 
   s.sequence.assign(result.prompt_ids.begin(), result.prompt_ids.end());
   s.sequence.reserve(static_cast<size_t>(prompt_length + options.max_new_tokens));
   result.new_ids.reserve(static_cast<size_t>(options.max_new_tokens));
-  const int32_t capacity = std::min<int64_t>(config.context_length, int64_t{prompt_length} + options.max_new_tokens);
+  const int32_t capacity =
+      std::min<int64_t>(config.context_length, int64_t{prompt_length} + options.max_new_tokens);
   runner.begin(capacity);
 
   const auto start = Clock::now();
@@ -102,7 +112,10 @@ GenerationResult Generator::generate(std::span<const int32_t> prompt_ids, const 
                             options.stop_token_ids.end();
     s.piece.clear();
     bool hit_stop_string = false;
-    if (detokenizer && !eos && !stop_token) {
+    // Models often have more logits than the tokenizer has tokens (padded vocabularies); such ids
+    // have no text, as in Hugging Face's decode, which skips them.
+    const bool has_text = tokenizer && static_cast<size_t>(id) < tokenizer->vocab_size();
+    if (detokenizer && has_text && !eos && !stop_token) {
       std::string decoded;
       detokenizer->put(id, decoded);
       hit_stop_string = stop_filter.push(decoded, s.piece);
@@ -113,7 +126,9 @@ GenerationResult Generator::generate(std::span<const int32_t> prompt_ids, const 
       break;
     }
     if (eos || stop_token || hit_stop_string) {
-      result.stop_reason = eos ? StopReason::eos : stop_token ? StopReason::stop_token : StopReason::stop_string;
+      result.stop_reason = eos          ? StopReason::eos
+                           : stop_token ? StopReason::stop_token
+                                        : StopReason::stop_string;
       break;
     }
     if (static_cast<int32_t>(result.new_ids.size()) >= options.max_new_tokens) break;

@@ -40,11 +40,14 @@ int32_t Sampler::sample(std::span<const float> logits) {
   const size_t vocab = logits.size();
   candidates_.resize(vocab);
   std::iota(candidates_.begin(), candidates_.end(), 0);
-  auto by_logit = [&](int32_t a, int32_t b) { return logits[a] > logits[b] || (logits[a] == logits[b] && a < b); };
+  auto by_logit = [&](int32_t a, int32_t b) {
+    return logits[a] > logits[b] || (logits[a] == logits[b] && a < b);
+  };
   size_t count = vocab;
   if (options_.top_k > 0 && static_cast<size_t>(options_.top_k) < vocab) {
     count = static_cast<size_t>(options_.top_k);
-    std::nth_element(candidates_.begin(), candidates_.begin() + static_cast<long>(count), candidates_.end(), by_logit);
+    std::nth_element(candidates_.begin(), candidates_.begin() + static_cast<long>(count), candidates_.end(),
+                     by_logit);
   }
   // Sorted candidates make top-p a prefix; a full sort is only needed when top-p is on.
   if (options_.top_p < 1.0f || options_.top_k > 0)

@@ -15,25 +15,30 @@ std::string dims_text(const model::TensorSpec& spec) {
   std::string out = "[";
   for (size_t i = 0; i < spec.shape.size(); ++i) {
     if (i) out += ", ";
-    if (spec.shape[i] >= 0) out += std::to_string(spec.shape[i]);
-    else out += spec.dim_names[i].empty() ? "?" : spec.dim_names[i];
+    if (spec.shape[i] >= 0)
+      out += std::to_string(spec.shape[i]);
+    else
+      out += spec.dim_names[i].empty() ? "?" : spec.dim_names[i];
   }
   return out + "]";
 }
 
 std::string size_text(uintmax_t bytes) {
   std::ostringstream out;
-  if (bytes >= (1u << 20)) out << std::fixed << std::setprecision(1) << bytes / 1048576.0 << " MiB";
-  else if (bytes >= 1024) out << std::fixed << std::setprecision(1) << bytes / 1024.0 << " KiB";
-  else out << bytes << " B";
+  if (bytes >= (1u << 20))
+    out << std::fixed << std::setprecision(1) << bytes / 1048576.0 << " MiB";
+  else if (bytes >= 1024)
+    out << std::fixed << std::setprecision(1) << bytes / 1024.0 << " KiB";
+  else
+    out << bytes << " B";
   return out.str();
 }
 
 void list_tensors(std::ostringstream& out, const char* title, const std::vector<model::TensorSpec>& specs) {
   out << title << " (" << specs.size() << "):\n";
   for (const auto& s : specs)
-    out << "  " << std::left << std::setw(28) << s.name << " " << std::setw(8) << model::element_type_name(s.type)
-        << " " << dims_text(s) << "\n";
+    out << "  " << std::left << std::setw(28) << s.name << " " << std::setw(8)
+        << model::element_type_name(s.type) << " " << dims_text(s) << "\n";
 }
 
 }  // namespace
@@ -56,10 +61,11 @@ std::string Model::describe() const {
   auto id_text = [](const std::optional<int32_t>& id) { return id ? std::to_string(*id) : std::string("-"); };
   out << "bos / pad:    " << id_text(config_.bos_token_id) << " / " << id_text(config_.pad_token_id) << "\n";
   out << "eos:          ";
-  for (size_t i = 0; i < config_.eos_token_ids.size(); ++i) out << (i ? ", " : "") << config_.eos_token_ids[i];
+  for (size_t i = 0; i < config_.eos_token_ids.size(); ++i)
+    out << (i ? ", " : "") << config_.eos_token_ids[i];
   out << (config_.eos_token_ids.empty() ? "-\n" : "\n");
-  out << "tokenizer:    " << (tokenizer_ ? "yes (" + std::to_string(tokenizer_->vocab_size()) + " tokens)" : "none")
-      << "\n";
+  out << "tokenizer:    "
+      << (tokenizer_ ? "yes (" + std::to_string(tokenizer_->vocab_size()) + " tokens)" : "none") << "\n";
   out << "producer:     " << (summary.producer.empty() ? "?" : summary.producer) << ", IR version "
       << summary.ir_version << "\n";
   out << "opsets:       ";
@@ -83,8 +89,8 @@ std::string Model::describe() const {
     if (entry.is_regular_file()) files.push_back(entry.path());
   std::sort(files.begin(), files.end());
   for (const auto& f : files)
-    out << "  " << std::left << std::setw(40) << fs::relative(f, folder_).string() << " " << size_text(fs::file_size(f))
-        << "\n";
+    out << "  " << std::left << std::setw(40) << fs::relative(f, folder_).string() << " "
+        << size_text(fs::file_size(f)) << "\n";
   return out.str();
 }
 

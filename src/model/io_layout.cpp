@@ -27,8 +27,10 @@ std::vector<TensorSpec> read_specs(Ort::Session& session, bool inputs) {
   const size_t count = inputs ? session.GetInputCount() : session.GetOutputCount();
   std::vector<TensorSpec> specs;
   for (size_t i = 0; i < count; ++i) {
-    auto name = inputs ? session.GetInputNameAllocated(i, allocator) : session.GetOutputNameAllocated(i, allocator);
-    specs.push_back(read_spec(name.get(), inputs ? session.GetInputTypeInfo(i) : session.GetOutputTypeInfo(i)));
+    auto name =
+        inputs ? session.GetInputNameAllocated(i, allocator) : session.GetOutputNameAllocated(i, allocator);
+    specs.push_back(
+        read_spec(name.get(), inputs ? session.GetInputTypeInfo(i) : session.GetOutputTypeInfo(i)));
   }
   return specs;
 }
@@ -42,7 +44,8 @@ bool is_float(ONNXTensorElementDataType t) {
 
 class LayoutBuilder {
  public:
-  LayoutBuilder(Ort::Session& session, const IoNames& names, const ModelConfig& config, const std::string& file)
+  LayoutBuilder(Ort::Session& session, const IoNames& names, const ModelConfig& config,
+                const std::string& file)
       : names_(names), config_(config), file_(file) {
     layout_.inputs = read_specs(session, true);
     layout_.outputs = read_specs(session, false);
@@ -52,20 +55,24 @@ class LayoutBuilder {
 
   IoLayout build() {
     layout_.input_ids = take_input(names_.input_ids, true);
-    if (!is_integer_ids(layout_.input_ids.type)) fail("input '" + layout_.input_ids.name + "' must be int32 or int64");
+    if (!is_integer_ids(layout_.input_ids.type))
+      fail("input '" + layout_.input_ids.name + "' must be int32 or int64");
     layout_.attention_mask = optional_input(names_.attention_mask);
     layout_.position_ids = optional_input(names_.position_ids);
     layout_.use_cache_branch = optional_input("use_cache_branch");
     layout_.seqlens_k = optional_input("seqlens_k");
     layout_.total_sequence_length = optional_input("total_sequence_length");
     layout_.logits = take_output(names_.logits);
-    if (!is_float(layout_.logits.type)) fail("output '" + layout_.logits.name + "' must be float32 or float16");
-    if (layout_.logits.shape.size() != 3) fail("output '" + layout_.logits.name + "' must have 3 dims [batch, seq, vocab]");
+    if (!is_float(layout_.logits.type))
+      fail("output '" + layout_.logits.name + "' must be float32 or float16");
+    if (layout_.logits.shape.size() != 3)
+      fail("output '" + layout_.logits.name + "' must have 3 dims [batch, seq, vocab]");
     layout_.vocab_size = layout_.logits.shape[2];
     detect_kv();
     refuse_unknown_inputs();
     const auto& ids_shape = layout_.input_ids.shape;
-    if (ids_shape.size() != 2) fail("input '" + layout_.input_ids.name + "' must have 2 dims [batch, sequence]");
+    if (ids_shape.size() != 2)
+      fail("input '" + layout_.input_ids.name + "' must have 2 dims [batch, sequence]");
     layout_.batch_dynamic = ids_shape[0] < 0;
     layout_.sequence_dynamic = ids_shape[1] < 0;
     return std::move(layout_);
@@ -89,7 +96,8 @@ class LayoutBuilder {
   }
   TensorSpec take_output(const std::string& name) {
     auto it = outputs_.find(name);
-    if (it == outputs_.end()) fail("the graph has no output '" + name + "' (outputs: " + list(layout_.outputs) + ")");
+    if (it == outputs_.end())
+      fail("the graph has no output '" + name + "' (outputs: " + list(layout_.outputs) + ")");
     return *it->second;
   }
   static std::string list(const std::vector<TensorSpec>& specs) {
@@ -101,10 +109,11 @@ class LayoutBuilder {
   void detect_kv() {
     const bool combined = !names_.past_combined.empty() || inputs_.count(layer_name("past_%d", 0));
     layout_.kv_layout = combined ? KvLayout::combined : KvLayout::separate;
-    const std::string past_key = combined ? (names_.past_combined.empty() ? "past_%d" : names_.past_combined)
-                                          : names_.past_key;
+    const std::string past_key =
+        combined ? (names_.past_combined.empty() ? "past_%d" : names_.past_combined) : names_.past_key;
     const std::string present_key =
-        combined ? (names_.present_combined.empty() ? "present_%d" : names_.present_combined) : names_.present_key;
+        combined ? (names_.present_combined.empty() ? "present_%d" : names_.present_combined)
+                 : names_.present_key;
     for (int layer = 0; inputs_.count(layer_name(past_key, layer)); ++layer) {
       KvTensors kv;
       kv.past_key = take_input(layer_name(past_key, layer), true).name;
@@ -116,7 +125,8 @@ class LayoutBuilder {
       layout_.kv.push_back(std::move(kv));
     }
     if (layout_.kv.empty())
-      fail("no KV-cache inputs named like '" + past_key + "': ortlm needs a decoder exported with past key/values " +
+      fail("no KV-cache inputs named like '" + past_key +
+           "': ortlm needs a decoder exported with past key/values " +
            "(e.g. optimum's text-generation-with-past task)");
     if (config_.num_layers > 0 && static_cast<int>(layout_.kv.size()) != config_.num_layers)
       fail("the graph has " + std::to_string(layout_.kv.size()) + " KV layers but the config says " +
@@ -124,7 +134,8 @@ class LayoutBuilder {
     const TensorSpec& past = *inputs_.at(layout_.kv[0].past_key);
     const size_t rank = combined ? 5 : 4;
     if (past.shape.size() != rank)
-      fail("input '" + past.name + "' must have " + std::to_string(rank) + " dims, has " + std::to_string(past.shape.size()));
+      fail("input '" + past.name + "' must have " + std::to_string(rank) + " dims, has " +
+           std::to_string(past.shape.size()));
     if (!is_float(past.type)) fail("input '" + past.name + "' must be float32 or float16");
     layout_.kv_type = past.type;
     const size_t heads_axis = combined ? 2 : 1;
@@ -164,32 +175,48 @@ IoLayout detect_io_layout(Ort::Session& session, const IoNames& names, const Mod
 
 const char* element_type_name(ONNXTensorElementDataType type) {
   switch (type) {
-    case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT: return "float32";
-    case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16: return "float16";
-    case ONNX_TENSOR_ELEMENT_DATA_TYPE_BFLOAT16: return "bfloat16";
-    case ONNX_TENSOR_ELEMENT_DATA_TYPE_DOUBLE: return "float64";
-    case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64: return "int64";
-    case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT32: return "int32";
-    case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT8: return "int8";
-    case ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT8: return "uint8";
-    case ONNX_TENSOR_ELEMENT_DATA_TYPE_BOOL: return "bool";
-    case ONNX_TENSOR_ELEMENT_DATA_TYPE_STRING: return "string";
-    default: return "other";
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT:
+      return "float32";
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16:
+      return "float16";
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_BFLOAT16:
+      return "bfloat16";
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_DOUBLE:
+      return "float64";
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64:
+      return "int64";
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT32:
+      return "int32";
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT8:
+      return "int8";
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT8:
+      return "uint8";
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_BOOL:
+      return "bool";
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_STRING:
+      return "string";
+    default:
+      return "other";
   }
 }
 
 size_t element_size(ONNXTensorElementDataType type) {
   switch (type) {
     case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT:
-    case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT32: return 4;
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT32:
+      return 4;
     case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16:
-    case ONNX_TENSOR_ELEMENT_DATA_TYPE_BFLOAT16: return 2;
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_BFLOAT16:
+      return 2;
     case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64:
-    case ONNX_TENSOR_ELEMENT_DATA_TYPE_DOUBLE: return 8;
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_DOUBLE:
+      return 8;
     case ONNX_TENSOR_ELEMENT_DATA_TYPE_BOOL:
     case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT8:
-    case ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT8: return 1;
-    default: return 0;
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT8:
+      return 1;
+    default:
+      return 0;
   }
 }
 

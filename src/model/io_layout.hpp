@@ -33,8 +33,8 @@ struct IoLayout {
   TensorSpec logits;
   std::optional<TensorSpec> attention_mask;
   std::optional<TensorSpec> position_ids;
-  std::optional<TensorSpec> use_cache_branch;       // merged decoders (optimum)
-  std::optional<TensorSpec> seqlens_k;              // GroupQueryAttention inputs, when the graph exposes them
+  std::optional<TensorSpec> use_cache_branch;  // merged decoders (optimum)
+  std::optional<TensorSpec> seqlens_k;         // GroupQueryAttention inputs, when the graph exposes them
   std::optional<TensorSpec> total_sequence_length;
   KvLayout kv_layout = KvLayout::separate;
   std::vector<KvTensors> kv;  // one per layer

@@ -7,7 +7,8 @@
 namespace ortlm::model {
 
 KvCache::KvCache(const IoLayout& layout)
-    : layout_(layout), tensors_per_set_(layout.kv.size() * (layout.kv_layout == KvLayout::combined ? 1 : 2)) {}
+    : layout_(layout),
+      tensors_per_set_(layout.kv.size() * (layout.kv_layout == KvLayout::combined ? 1 : 2)) {}
 
 std::vector<int64_t> KvCache::shape(int64_t length) const {
   if (layout_.kv_layout == KvLayout::combined) return {2, 1, layout_.kv_heads, length, layout_.head_size};
@@ -16,7 +17,8 @@ std::vector<int64_t> KvCache::shape(int64_t length) const {
 
 void KvCache::reset(int64_t capacity) {
   if (capacity > capacity_) {
-    const size_t per_token = static_cast<size_t>(layout_.kv_heads * layout_.head_size) * element_size(layout_.kv_type) *
+    const size_t per_token = static_cast<size_t>(layout_.kv_heads * layout_.head_size) *
+                             element_size(layout_.kv_type) *
                              (layout_.kv_layout == KvLayout::combined ? 2 : 1);
     // Round each tensor to 64 bytes so every tensor starts cache-line aligned.
     tensor_stride_ = (per_token * static_cast<size_t>(capacity) + 63) / 64 * 64;

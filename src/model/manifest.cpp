@@ -45,13 +45,14 @@ std::vector<ManifestEntry> parse_manifest(const std::string& text, const std::st
   for (int number = 1; std::getline(in, line); ++number) {
     if (line.empty()) continue;
     const bool hex = line.size() > 66 && std::all_of(line.begin(), line.begin() + 64, [](char c) {
-      return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-    });
+                       return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+                     });
     if (!hex || line[64] != ' ' || (line[65] != ' ' && line[65] != '*'))
       throw Error(origin + ":" + std::to_string(number) + ": expected '<64 hex digits>  <file>'");
     const fs::path file = line.substr(66);
     if (file.is_absolute() || file.lexically_normal().string().starts_with(".."))
-      throw Error(origin + ":" + std::to_string(number) + ": '" + file.string() + "' leaves the model folder");
+      throw Error(origin + ":" + std::to_string(number) + ": '" + file.string() +
+                  "' leaves the model folder");
     entries.push_back({line.substr(0, 64), file});
   }
   if (entries.empty()) throw Error(origin + ": the manifest lists no files");
@@ -68,8 +69,10 @@ VerifyReport verify_folder(const fs::path& folder, const std::vector<ManifestEnt
       report.missing.push_back(e.file.generic_string());
       continue;
     }
-    if (hash_one(folder, e.file, progress) != e.sha256) report.mismatched.push_back(e.file.generic_string());
-    else ++report.verified;
+    if (hash_one(folder, e.file, progress) != e.sha256)
+      report.mismatched.push_back(e.file.generic_string());
+    else
+      ++report.verified;
   }
   for (const auto& entry : fs::recursive_directory_iterator(folder)) {
     const auto relative = fs::relative(entry.path(), folder).lexically_normal();

@@ -17,7 +17,8 @@ inline constexpr const char* kManifestName = "SHA256SUMS";
 using HashProgress = std::function<void(const std::filesystem::path& file, uintmax_t done, uintmax_t total)>;
 
 // Hashes every regular file under `folder` except the manifest itself, sorted by path.
-std::vector<ManifestEntry> hash_folder(const std::filesystem::path& folder, const HashProgress& progress = {});
+std::vector<ManifestEntry> hash_folder(const std::filesystem::path& folder,
+                                       const HashProgress& progress = {});
 
 std::string format_manifest(const std::vector<ManifestEntry>& entries);
 // Throws ortlm::Error naming the manifest and line when it is malformed.

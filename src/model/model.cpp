@@ -17,7 +17,8 @@ void check_external_data(const fs::path& onnx, const model::OnnxSummary& summary
   for (const auto& location : summary.external_data_files) {
     const fs::path data = onnx.parent_path() / location;
     if (!fs::exists(data))
-      throw Error(onnx.string() + ": its weights are in external data file '" + location + "', which is missing");
+      throw Error(onnx.string() + ": its weights are in external data file '" + location +
+                  "', which is missing");
   }
 }
 
@@ -28,7 +29,8 @@ void complete_config(ModelConfig& config, const model::IoLayout& layout, const f
   config.num_kv_heads = static_cast<int32_t>(layout.kv_heads);
   config.head_size = static_cast<int32_t>(layout.head_size);
   if (config.context_length <= 0)
-    throw Error(onnx.string() + ": the context length is unknown (no max_position_embeddings in config.json, " +
+    throw Error(onnx.string() +
+                ": the context length is unknown (no max_position_embeddings in config.json, " +
                 "no context_length in genai_config.json)");
   if (config.eos_token_ids.empty() && config.bos_token_id == std::nullopt && !config.pad_token_id) return;
 }
@@ -36,7 +38,8 @@ void complete_config(ModelConfig& config, const model::IoLayout& layout, const f
 // Weights of the .onnx file and its external data files.
 uintmax_t weight_bytes(const fs::path& onnx, const model::OnnxSummary& summary) {
   uintmax_t bytes = fs::file_size(onnx);
-  for (const auto& location : summary.external_data_files) bytes += fs::file_size(onnx.parent_path() / location);
+  for (const auto& location : summary.external_data_files)
+    bytes += fs::file_size(onnx.parent_path() / location);
   return bytes;
 }
 
@@ -63,10 +66,12 @@ std::shared_ptr<Model> Model::load(const fs::path& path, const SessionOptions& o
   model->onnx_path_ = files.onnx;
   model->folder_ = files.folder;
   model->config_ = config_files.config;
-  auto session = model::create_session(files.onnx, resolve_threads(options, weight_bytes(files.onnx, summary)));
+  auto session =
+      model::create_session(files.onnx, resolve_threads(options, weight_bytes(files.onnx, summary)));
   auto layout = model::detect_io_layout(session, config_files.names, model->config_, files.onnx.string());
   complete_config(model->config_, layout, files.onnx);
-  model->runner_ = std::make_unique<ModelRunner>(std::move(session), std::move(layout), model->config_.context_length);
+  model->runner_ =
+      std::make_unique<ModelRunner>(std::move(session), std::move(layout), model->config_.context_length);
   if (fs::exists(files.folder / "tokenizer.json") || fs::exists(files.folder / "vocab.json"))
     model->tokenizer_ = Tokenizer::from_path(files.folder);
   return model;

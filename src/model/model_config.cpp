@@ -42,11 +42,13 @@ void set_if(std::optional<int32_t> value, int32_t& field) {
 void read_hf_config(const fs::path& file, ModelConfig& config) {
   const json root = util::read_json_file(file);
   // Multimodal configs (Gemma 3, ...) keep the language model's facts in text_config.
-  const json& c = root.contains("text_config") && root["text_config"].is_object() ? root["text_config"] : root;
+  const json& c =
+      root.contains("text_config") && root["text_config"].is_object() ? root["text_config"] : root;
   config.model_type = root.value("model_type", std::string());
   set_if(first_int(c, {"vocab_size"}), config.vocab_size);
-  set_if(first_int(c, {"max_position_embeddings", "n_positions", "n_ctx", "max_sequence_length", "seq_length"}),
-         config.context_length);
+  set_if(
+      first_int(c, {"max_position_embeddings", "n_positions", "n_ctx", "max_sequence_length", "seq_length"}),
+      config.context_length);
   set_if(first_int(c, {"num_hidden_layers", "n_layer", "num_layers"}), config.num_layers);
   const auto heads = first_int(c, {"num_attention_heads", "n_head"});
   set_if(first_int(c, {"num_key_value_heads", "multi_query_group_num"}), config.num_kv_heads);
@@ -63,7 +65,8 @@ void read_hf_config(const fs::path& file, ModelConfig& config) {
 
 void read_genai_config(const fs::path& file, ConfigFiles& out) {
   const json root = util::read_json_file(file);
-  if (!root.contains("model") || !root["model"].is_object()) throw Error(file.string() + ": no \"model\" object");
+  if (!root.contains("model") || !root["model"].is_object())
+    throw Error(file.string() + ": no \"model\" object");
   const json& m = root["model"];
   ModelConfig& config = out.config;
   config.model_type = m.value("type", std::string());

@@ -11,10 +11,12 @@ namespace fs = std::filesystem;
 namespace {
 
 // transformers.js / onnx-community names, most faithful first.
-constexpr std::array kPreferredNames{
-    "model.onnx",          "decoder_model_merged.onnx", "model_fp16.onnx",  "decoder_model_merged_fp16.onnx",
-    "model_q4f16.onnx",    "model_q4.onnx",             "model_int8.onnx",  "model_uint8.onnx",
-    "model_quantized.onnx", "decoder_model_merged_quantized.onnx", "model_bnb4.onnx"};
+constexpr std::array kPreferredNames{"model.onnx",           "decoder_model_merged.onnx",
+                                     "model_fp16.onnx",      "decoder_model_merged_fp16.onnx",
+                                     "model_q4f16.onnx",     "model_q4.onnx",
+                                     "model_int8.onnx",      "model_uint8.onnx",
+                                     "model_quantized.onnx", "decoder_model_merged_quantized.onnx",
+                                     "model_bnb4.onnx"};
 
 std::vector<fs::path> onnx_files_in(const fs::path& dir) {
   std::vector<fs::path> found;
@@ -40,7 +42,8 @@ ModelFiles locate_model_files(const fs::path& path) {
   std::error_code ec;
   if (!fs::exists(path, ec)) throw Error(path.string() + ": no such file or folder");
   if (fs::is_regular_file(path, ec)) {
-    if (path.extension() != ".onnx") throw Error(path.string() + ": expected a model folder or an .onnx file");
+    if (path.extension() != ".onnx")
+      throw Error(path.string() + ": expected a model folder or an .onnx file");
     return {path, config_folder_for_file(path)};
   }
   if (!fs::is_directory(path, ec)) throw Error(path.string() + ": not a file or folder");
@@ -48,10 +51,12 @@ ModelFiles locate_model_files(const fs::path& path) {
   if (fs::exists(path / "genai_config.json")) {
     const auto config = util::read_json_file(path / "genai_config.json");
     const auto filename = config.value("/model/decoder/filename"_json_pointer, std::string());
-    if (filename.empty()) throw Error((path / "genai_config.json").string() + ": model.decoder.filename is missing");
+    if (filename.empty())
+      throw Error((path / "genai_config.json").string() + ": model.decoder.filename is missing");
     const fs::path onnx = path / filename;
-    if (!fs::exists(onnx)) throw Error((path / "genai_config.json").string() + ": model.decoder.filename '" +
-                                       filename + "' does not exist in the folder");
+    if (!fs::exists(onnx))
+      throw Error((path / "genai_config.json").string() + ": model.decoder.filename '" + filename +
+                  "' does not exist in the folder");
     return {onnx, path};
   }
   for (const fs::path& dir : {path / "onnx", path}) {
@@ -67,7 +72,8 @@ ModelFiles locate_model_files(const fs::path& path) {
       throw Error(dir.string() + ": several .onnx files (" + list + "); name the one to use");
     }
   }
-  throw Error(path.string() + ": no .onnx model found (looked for onnx/model*.onnx, model.onnx, genai_config.json)");
+  throw Error(path.string() +
+              ": no .onnx model found (looked for onnx/model*.onnx, model.onnx, genai_config.json)");
 }
 
 }  // namespace ortlm::model

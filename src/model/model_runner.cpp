@@ -32,7 +32,8 @@ ModelRunner::ModelRunner(Ort::Session session, model::IoLayout layout, int32_t c
       binding_(session_),
       kv_(layout_) {
   if (layout_.vocab_size <= 0)
-    throw Error("the logits output '" + layout_.logits.name + "' has a dynamic vocabulary axis; cannot size it");
+    throw Error("the logits output '" + layout_.logits.name +
+                "' has a dynamic vocabulary axis; cannot size it");
   last_logits_.resize(static_cast<size_t>(layout_.vocab_size));
 }
 
@@ -59,7 +60,8 @@ std::span<const float> ModelRunner::forward(std::span<const int32_t> ids) {
 
   // Logits of the last position, as float32.
   const size_t vocab = last_logits_.size();
-  const std::byte* last = logits_raw_.data() + (last_chunk_tokens_ - 1) * vocab * element_size(layout_.logits.type);
+  const std::byte* last =
+      logits_raw_.data() + (last_chunk_tokens_ - 1) * vocab * element_size(layout_.logits.type);
   if (layout_.logits.type == ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT) {
     std::memcpy(last_logits_.data(), last, vocab * sizeof(float));
   } else {
@@ -82,7 +84,8 @@ void ModelRunner::bind_inputs(std::span<const int32_t> ids) {
   fill_integers(ids_buffer_, layout_.input_ids.type, ids.size(), [&](size_t i) { return ids[i]; });
   bind(layout_.input_ids, ids_buffer_.data(), {1, n});
   if (layout_.attention_mask) {
-    fill_integers(mask_buffer_, layout_.attention_mask->type, static_cast<size_t>(total), [](size_t) { return 1; });
+    fill_integers(mask_buffer_, layout_.attention_mask->type, static_cast<size_t>(total),
+                  [](size_t) { return 1; });
     bind(*layout_.attention_mask, mask_buffer_.data(), {1, total});
   }
   if (layout_.position_ids) {

@@ -41,18 +41,26 @@ class MessageReader {
     wire_ = static_cast<uint32_t>(key & 7);
     if (field_ == 0) fail("field number 0");
     switch (wire_) {
-      case kVarint: value_ = varint(); break;
-      case kFixed64: skip(8); break;
-      case kFixed32: skip(4); break;
+      case kVarint:
+        value_ = varint();
+        break;
+      case kFixed64:
+        skip(8);
+        break;
+      case kFixed32:
+        skip(4);
+        break;
       case kLengthDelimited: {
         const uint64_t len = varint();
-        if (len > data_.size() - pos_) fail("length " + std::to_string(len) + " runs past the end (truncated file?)");
+        if (len > data_.size() - pos_)
+          fail("length " + std::to_string(len) + " runs past the end (truncated file?)");
         payload_offset_ = pos_;
         payload_ = data_.substr(pos_, len);
         pos_ += len;
         break;
       }
-      default: fail("invalid wire type " + std::to_string(wire_));
+      default:
+        fail("invalid wire type " + std::to_string(wire_));
     }
     return true;
   }
@@ -113,13 +121,15 @@ void read_node(MessageReader node, OnnxSummary& out, int depth) {
     if (node.is(field::kNodeDomain, kLengthDelimited)) domain = node.bytes();
     if (node.is(field::kNodeAttribute, kLengthDelimited)) {
       for (auto attr = node.sub(); attr.next();) {
-        if (attr.is(field::kAttributeGraph, kLengthDelimited) || attr.is(field::kAttributeGraphs, kLengthDelimited))
+        if (attr.is(field::kAttributeGraph, kLengthDelimited) ||
+            attr.is(field::kAttributeGraphs, kLengthDelimited))
           read_graph(attr.sub(), out, depth + 1);
       }
     }
   }
-  std::string name = (domain.empty() || domain == "ai.onnx") ? std::string(op_type)
-                                                             : std::string(domain) + ":" + std::string(op_type);
+  std::string name = (domain.empty() || domain == "ai.onnx")
+                         ? std::string(op_type)
+                         : std::string(domain) + ":" + std::string(op_type);
   ++out.operators[name];
 }
 
@@ -178,9 +188,15 @@ OnnxSummary read_onnx_summary(const std::filesystem::path& path) {
   std::string producer_name, producer_version;
   for (MessageReader model(file.view(), 0, name); model.next();) {
     switch (model.field()) {
-      case field::kModelIrVersion: out.ir_version = static_cast<int64_t>(model.value()); break;
-      case field::kModelProducerName: producer_name = model.bytes(); break;
-      case field::kModelProducerVersion: producer_version = model.bytes(); break;
+      case field::kModelIrVersion:
+        out.ir_version = static_cast<int64_t>(model.value());
+        break;
+      case field::kModelProducerName:
+        producer_name = model.bytes();
+        break;
+      case field::kModelProducerVersion:
+        producer_version = model.bytes();
+        break;
       case field::kModelGraph:
         has_graph = true;
         read_graph(model.sub(), out, 0);
@@ -195,7 +211,8 @@ OnnxSummary read_onnx_summary(const std::filesystem::path& path) {
         out.opsets[domain == "ai.onnx" ? "" : domain] = version;
         break;
       }
-      default: break;
+      default:
+        break;
     }
   }
   if (out.ir_version <= 0 || !has_graph)

@@ -13,9 +13,9 @@ namespace ortlm::model {
 
 struct OnnxSummary {
   int64_t ir_version = 0;
-  std::string producer;  // producer_name and version
-  std::map<std::string, int64_t> opsets;  // domain ("" = ai.onnx) -> version
-  std::map<std::string, size_t> operators;  // "OpType" or "domain:OpType" -> node count, subgraphs included
+  std::string producer;                       // producer_name and version
+  std::map<std::string, int64_t> opsets;      // domain ("" = ai.onnx) -> version
+  std::map<std::string, size_t> operators;    // "OpType" or "domain:OpType" -> node count, subgraphs included
   std::set<std::string> external_data_files;  // locations relative to the model file
   size_t initializer_count = 0;
 };

@@ -78,11 +78,16 @@ void append_available_provider(Ort::SessionOptions& session_options, const std::
 
 GraphOptimizationLevel optimization_level(int level) {
   switch (level) {
-    case 0: return GraphOptimizationLevel::ORT_DISABLE_ALL;
-    case 1: return GraphOptimizationLevel::ORT_ENABLE_BASIC;
-    case 2: return GraphOptimizationLevel::ORT_ENABLE_EXTENDED;
-    case 99: return GraphOptimizationLevel::ORT_ENABLE_ALL;
-    default: throw Error("graph optimization level must be 0, 1, 2 or 99, not " + std::to_string(level));
+    case 0:
+      return GraphOptimizationLevel::ORT_DISABLE_ALL;
+    case 1:
+      return GraphOptimizationLevel::ORT_ENABLE_BASIC;
+    case 2:
+      return GraphOptimizationLevel::ORT_ENABLE_EXTENDED;
+    case 99:
+      return GraphOptimizationLevel::ORT_ENABLE_ALL;
+    default:
+      throw Error("graph optimization level must be 0, 1, 2 or 99, not " + std::to_string(level));
   }
 }
 

@@ -2,9 +2,8 @@
 // Reading whole files and JSON documents, with errors that name the path. Shared by every concept:
 // extend it here rather than writing another reader.
 #include <filesystem>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 namespace ortlm::util {
 

@@ -12,12 +12,14 @@
 
 namespace ortlm::util {
 
-std::string sha256_file(const std::filesystem::path& path, const std::function<void(uintmax_t, uintmax_t)>& progress) {
+std::string sha256_file(const std::filesystem::path& path,
+                        const std::function<void(uintmax_t, uintmax_t)>& progress) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(path.string() + ": cannot open: " + std::strerror(errno));
   const uintmax_t total = std::filesystem::file_size(path);
   std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) throw Error("OpenSSL: cannot start SHA-256");
+  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1)
+    throw Error("OpenSSL: cannot start SHA-256");
   std::vector<char> buffer(1 << 20);
   uintmax_t done = 0;
   while (in) {
