@@ -38,7 +38,8 @@ double GenerationResult::decode_tokens_per_second() const {
 struct Generator::State {
   std::vector<float> logits;      // scratch copy the sampler may modify
   std::vector<int32_t> sequence;  // prompt + new ids
-  std::string piece;
+  std::string decoded;            // text the detokenizer completed this step
+  std::string piece;              // what of it is safe to emit (stop strings held back)
 };
 
 Generator::Generator(std::shared_ptr<Model> model)
@@ -116,9 +117,9 @@ GenerationResult Generator::generate(std::span<const int32_t> prompt_ids, const 
     // have no text, as in Hugging Face's decode, which skips them.
     const bool has_text = tokenizer && static_cast<size_t>(id) < tokenizer->vocab_size();
     if (detokenizer && has_text && !eos && !stop_token) {
-      std::string decoded;
-      detokenizer->put(id, decoded);
-      hit_stop_string = stop_filter.push(decoded, s.piece);
+      s.decoded.clear();
+      detokenizer->put(id, s.decoded);
+      hit_stop_string = stop_filter.push(s.decoded, s.piece);
       result.text += s.piece;
     }
     if (on_token && !on_token(id, s.piece)) {

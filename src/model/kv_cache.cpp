@@ -10,9 +10,16 @@ KvCache::KvCache(const IoLayout& layout)
     : layout_(layout),
       tensors_per_set_(layout.kv.size() * (layout.kv_layout == KvLayout::combined ? 1 : 2)) {}
 
-std::vector<int64_t> KvCache::shape(int64_t length) const {
-  if (layout_.kv_layout == KvLayout::combined) return {2, 1, layout_.kv_heads, length, layout_.head_size};
-  return {1, layout_.kv_heads, length, layout_.head_size};
+size_t KvCache::Shape::elements() const {
+  size_t n = 1;
+  for (size_t i = 0; i < rank; ++i) n *= static_cast<size_t>(dims[i]);
+  return n;
+}
+
+KvCache::Shape KvCache::shape(int64_t length) const {
+  if (layout_.kv_layout == KvLayout::combined)
+    return {{2, 1, layout_.kv_heads, length, layout_.head_size}, 5};
+  return {{1, layout_.kv_heads, length, layout_.head_size, 0}, 4};
 }
 
 void KvCache::reset(int64_t capacity) {
@@ -45,20 +52,17 @@ void KvCache::bind(Ort::IoBinding& binding, const Ort::MemoryInfo& memory, int64
   const auto past_shape = shape(length_);
   const auto present_shape = shape(length_ + new_tokens);
   const size_t elem = element_size(layout_.kv_type);
-  auto bytes_of = [&](const std::vector<int64_t>& s) {
-    size_t n = elem;
-    for (auto d : s) n *= static_cast<size_t>(d);
-    return n;
-  };
   const int next = 1 - current_;
   size_t tensor = 0;
   auto bind_pair = [&](const std::string& past_name, const std::string& present_name) {
-    binding.BindInput(past_name.c_str(),
-                      Ort::Value::CreateTensor(memory, tensor_base(current_, tensor), bytes_of(past_shape),
-                                               past_shape.data(), past_shape.size(), layout_.kv_type));
-    binding.BindOutput(present_name.c_str(),
-                       Ort::Value::CreateTensor(memory, tensor_base(next, tensor), bytes_of(present_shape),
-                                                present_shape.data(), present_shape.size(), layout_.kv_type));
+    binding.BindInput(
+        past_name.c_str(),
+        Ort::Value::CreateTensor(memory, tensor_base(current_, tensor), past_shape.elements() * elem,
+                                 past_shape.dims.data(), past_shape.rank, layout_.kv_type));
+    binding.BindOutput(
+        present_name.c_str(),
+        Ort::Value::CreateTensor(memory, tensor_base(next, tensor), present_shape.elements() * elem,
+                                 present_shape.dims.data(), present_shape.rank, layout_.kv_type));
     ++tensor;
   };
   for (const auto& kv : layout_.kv) {

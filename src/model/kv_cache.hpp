@@ -4,6 +4,7 @@
 // memory, the past of the next), so ortlm itself never copies KV data.
 #include <onnxruntime_cxx_api.h>
 
+#include <array>
 #include <cstddef>
 #include <memory>
 #include <vector>
@@ -30,7 +31,13 @@ class KvCache {
     std::unique_ptr<std::byte, void (*)(void*)> data{nullptr, std::free};
     size_t bytes = 0;
   };
-  std::vector<int64_t> shape(int64_t length) const;
+  // A tensor shape without heap allocation (the decode loop builds several per token).
+  struct Shape {
+    std::array<int64_t, 5> dims{};
+    size_t rank = 0;
+    size_t elements() const;
+  };
+  Shape shape(int64_t length) const;
   std::byte* tensor_base(int set, size_t tensor) const;
 
   const IoLayout& layout_;

@@ -1,6 +1,7 @@
 #include "model/model_runner.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 
 #include "ortlm/error.hpp"
@@ -75,36 +76,40 @@ void ModelRunner::bind_inputs(std::span<const int32_t> ids) {
   const int64_t n = static_cast<int64_t>(ids.size());
   const int64_t past = kv_.length();
   const int64_t total = past + n;
-  auto bind = [&](const model::TensorSpec& spec, void* data, std::vector<int64_t> shape) {
+  // Shapes live on the stack: nothing here allocates once the buffers have grown to size.
+  auto bind = [&](const model::TensorSpec& spec, void* data, std::span<const int64_t> shape) {
     size_t bytes = element_size(spec.type);
     for (auto d : shape) bytes *= static_cast<size_t>(d);
     binding_.BindInput(spec.name.c_str(),
                        Ort::Value::CreateTensor(memory_, data, bytes, shape.data(), shape.size(), spec.type));
   };
   fill_integers(ids_buffer_, layout_.input_ids.type, ids.size(), [&](size_t i) { return ids[i]; });
-  bind(layout_.input_ids, ids_buffer_.data(), {1, n});
+  const std::array<int64_t, 2> step_shape{1, n}, mask_shape{1, total};
+  const std::array<int64_t, 1> one{1};
+  bind(layout_.input_ids, ids_buffer_.data(), step_shape);
   if (layout_.attention_mask) {
     fill_integers(mask_buffer_, layout_.attention_mask->type, static_cast<size_t>(total),
                   [](size_t) { return 1; });
-    bind(*layout_.attention_mask, mask_buffer_.data(), {1, total});
+    bind(*layout_.attention_mask, mask_buffer_.data(), mask_shape);
   }
   if (layout_.position_ids) {
     fill_integers(positions_buffer_, layout_.position_ids->type, ids.size(),
                   [&](size_t i) { return past + static_cast<int64_t>(i); });
-    bind(*layout_.position_ids, positions_buffer_.data(), {1, n});
+    bind(*layout_.position_ids, positions_buffer_.data(), step_shape);
   }
   if (layout_.use_cache_branch) {
     use_cache_flag_ = past > 0;
-    bind(*layout_.use_cache_branch, &use_cache_flag_, {1});
+    bind(*layout_.use_cache_branch, &use_cache_flag_, one);
   }
   if (layout_.seqlens_k) {
     seqlens_buffer_.assign(1, static_cast<int32_t>(total - 1));
-    bind(*layout_.seqlens_k, seqlens_buffer_.data(), {1});
+    bind(*layout_.seqlens_k, seqlens_buffer_.data(), one);
   }
   if (layout_.total_sequence_length) {
     total_length_buffer_.assign(1, static_cast<int32_t>(total));
-    std::vector<int64_t> shape(layout_.total_sequence_length->shape.size(), 1);
-    bind(*layout_.total_sequence_length, total_length_buffer_.data(), shape);
+    // A scalar or a [1] tensor, as the graph declares it.
+    bind(*layout_.total_sequence_length, total_length_buffer_.data(),
+         std::span(one).first(std::min<size_t>(layout_.total_sequence_length->shape.size(), 1)));
   }
 }
 
