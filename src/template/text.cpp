@@ -21,25 +21,8 @@ size_t js_length(std::string_view s) {
 }
 
 bool is_js_space(char32_t cp) {
-  switch (cp) {
-    case 0x09:
-    case 0x0A:
-    case 0x0B:
-    case 0x0C:
-    case 0x0D:
-    case 0x20:
-    case 0xA0:
-    case 0x1680:
-    case 0x2028:
-    case 0x2029:
-    case 0x202F:
-    case 0x205F:
-    case 0x3000:
-    case 0xFEFF:
-      return true;
-    default:
-      return cp >= 0x2000 && cp <= 0x200A;
-  }
+  // JavaScript's \s and String.prototype.trim: Unicode White_Space minus U+0085, plus the BOM.
+  return cp == 0xFEFF || (cp != 0x85 && utf8::is_white_space(cp));
 }
 
 size_t leading_space(std::string_view s) {

@@ -53,7 +53,7 @@ size_t trailing_space_start(std::string_view s) {
     size_t start = end - 1;
     while (start > 0 && (static_cast<unsigned char>(s[start]) & 0xC0) == 0x80) --start;
     size_t pos = start;
-    if (!is_whitespace(utf8::decode(s, pos))) break;
+    if (!utf8::is_white_space(utf8::decode(s, pos))) break;
     end = start;
   }
   return end;
@@ -64,7 +64,7 @@ size_t leading_space_length(std::string_view s) {
   size_t pos = 0;
   while (pos < s.size()) {
     size_t next = pos;
-    if (!is_whitespace(utf8::decode(s, next))) break;
+    if (!utf8::is_white_space(utf8::decode(s, next))) break;
     pos = next;
   }
   return pos;

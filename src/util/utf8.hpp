@@ -36,6 +36,8 @@ size_t complete_prefix_length(std::string_view s);
 // Replaces each maximal ill-formed subsequence with U+FFFD, as Rust's String::from_utf8_lossy.
 std::string repair(std::string_view s);
 size_t count_chars(std::string_view s);
+// The Unicode White_Space property (Rust's char::is_whitespace, which Hugging Face tokenizers use).
+bool is_white_space(char32_t cp);
 
 constexpr std::string_view kReplacementChar = "\xEF\xBF\xBD";
 

@@ -110,7 +110,6 @@ class SequenceNormalizer : public Normalizer {
 };
 
 // Unicode property helpers the normalizers and pre-tokenizers share (as Rust's char methods).
-bool is_whitespace(char32_t cp);  // Unicode White_Space
 bool is_combining_mark(char32_t cp);
 bool is_alphanumeric(char32_t cp);  // Rust's char::is_alphanumeric: Alphabetic or Numeric
 bool is_punctuation(char32_t cp);   // Unicode P* categories

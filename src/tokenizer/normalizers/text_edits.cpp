@@ -1,5 +1,6 @@
 // Normalizers that edit text literally: Strip, Prepend, Replace.
 #include "tokenizer/normalizers/normalizers.hpp"
+#include "util/utf8.hpp"
 
 namespace ortlm::tok {
 
@@ -8,7 +9,7 @@ void StripNormalizer::normalize(NormalizedText& t) const {
   if (left_) {
     while (begin < end) {
       size_t next = begin;
-      if (!is_whitespace(utf8::decode(t.text, next))) break;
+      if (!utf8::is_white_space(utf8::decode(t.text, next))) break;
       begin = next;
     }
   }
@@ -17,7 +18,7 @@ void StripNormalizer::normalize(NormalizedText& t) const {
       size_t start = end - 1;
       while (start > begin && (static_cast<unsigned char>(t.text[start]) & 0xC0) == 0x80) --start;
       size_t next = start;
-      if (!is_whitespace(utf8::decode(t.text, next))) break;
+      if (!utf8::is_white_space(utf8::decode(t.text, next))) break;
       end = start;
     }
   }

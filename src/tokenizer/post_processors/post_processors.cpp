@@ -70,7 +70,7 @@ bool SequenceProcessor::template_type_ids_without_specials() const {
 void trim_byte_level_offsets(std::string_view /*text*/, const std::vector<std::string>& tokens,
                              std::vector<std::pair<size_t, size_t>>& offsets, bool add_prefix_space) {
   // Counts the token's leading and trailing spaces ('Ġ', U+0120, or any whitespace character).
-  auto is_space = [](char32_t cp) { return cp == 0x120 || is_whitespace(cp); };
+  auto is_space = [](char32_t cp) { return cp == 0x120 || utf8::is_white_space(cp); };
   for (size_t i = 0; i < tokens.size() && i < offsets.size(); ++i) {
     std::u32string chars;
     for (size_t pos = 0; pos < tokens[i].size();) chars.push_back(utf8::decode(tokens[i], pos));

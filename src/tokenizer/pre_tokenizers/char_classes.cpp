@@ -4,6 +4,7 @@
 
 #include "tokenizer/normalizers/normalizers.hpp"
 #include "tokenizer/pre_tokenizers/pre_tokenizers.hpp"
+#include "util/utf8.hpp"
 
 namespace ortlm::tok {
 
@@ -39,7 +40,7 @@ void WhitespacePreTokenizer::pre_tokenize(PreTokenized& text) const {
     for (size_t pos = 0; pos < word.size();) {
       size_t begin = pos;
       char32_t cp = utf8::decode(word, pos);
-      int cls = is_word_char(cp) ? 0 : is_whitespace(cp) ? -1 : 1;
+      int cls = is_word_char(cp) ? 0 : utf8::is_white_space(cp) ? -1 : 1;
       if (cls >= 0 && cls == run_class) {
         out.back().end = static_cast<uint32_t>(pos);
       } else if (cls >= 0) {
@@ -52,7 +53,7 @@ void WhitespacePreTokenizer::pre_tokenize(PreTokenized& text) const {
 
 void WhitespaceSplitPreTokenizer::pre_tokenize(PreTokenized& text) const {
   split_words(text, SplitBehavior::Removed, false, [](std::string_view word, std::vector<Segment>& matches) {
-    match_chars(word, is_whitespace, matches);
+    match_chars(word, utf8::is_white_space, matches);
   });
 }
 
