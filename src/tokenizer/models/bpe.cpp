@@ -15,7 +15,7 @@ constexpr std::string_view kMetaspace = "\u2581";
 
 BpeModel::BpeModel(Vocab vocab, const std::vector<std::pair<std::string, std::string>>& merges,
                    BpeOptions options, std::string_view where)
-    : vocab_(std::move(vocab)), options_(std::move(options)), serial_(WordCache::next_serial()) {
+    : VocabModel(std::move(vocab)), options_(std::move(options)), serial_(WordCache::next_serial()) {
   merges_.reserve(merges.size());
   const std::string& prefix = options_.continuing_subword_prefix;
   std::string merged;

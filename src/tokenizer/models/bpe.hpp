@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "tokenizer/models/vocab.hpp"
+#include "tokenizer/models/vocab_model.hpp"
 #include "tokenizer/stages.hpp"
 
 namespace ortlm::tok {
@@ -20,17 +21,13 @@ struct BpeOptions {
   bool ignore_merges = false;
 };
 
-class BpeModel : public Model {
+class BpeModel : public VocabModel {
  public:
   // `merges` in rank order; `where` names the model in errors ("tokenizer.json: model").
   BpeModel(Vocab vocab, const std::vector<std::pair<std::string, std::string>>& merges, BpeOptions options,
            std::string_view where);
 
   void tokenize(std::string_view word, std::vector<Token>& out) const override;
-  std::optional<int32_t> token_to_id(std::string_view token) const override { return vocab_.find(token); }
-  const std::string* id_to_token(int32_t id) const override { return vocab_.token(id); }
-  size_t vocab_size() const override { return vocab_.size(); }
-  size_t vocab_entries() const override { return vocab_.count(); }
 
  private:
   struct Symbol {
@@ -50,7 +47,6 @@ class BpeModel : public Model {
   std::vector<char32_t> joins_metaspace_;  // characters some merge joins with a following "▁" (sorted)
   size_t metaspace_cut(std::string_view word, size_t from) const;
 
-  Vocab vocab_;
   PairMap merges_;
   BpeOptions options_;
   int32_t unk_id_ = -1;
