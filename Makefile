@@ -1,4 +1,5 @@
 # Everything a new user needs: `make run` and `make test` (both run the set-up first).
+MAKEFLAGS += --no-print-directory
 JOBS ?= $(shell nproc)
 BUILD ?= build
 BUILD_ASAN ?= build-asan

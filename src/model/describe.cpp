@@ -47,28 +47,28 @@ std::string Model::describe() const {
   const auto& layout = runner_->layout();
   const auto summary = model::read_onnx_summary(onnx_path_);
   std::ostringstream out;
-  out << "model:        " << onnx_path_.string() << "\n";
-  out << "layout:       " << layout.description << "\n";
-  out << "type:         " << (config_.model_type.empty() ? "?" : config_.model_type) << "\n";
-  out << "layers:       " << config_.num_layers << "\n";
-  out << "kv heads:     " << config_.num_kv_heads << "\n";
-  out << "head size:    " << config_.head_size << "\n";
-  out << "kv dtype:     " << model::element_type_name(layout.kv_type) << "\n";
-  out << "vocabulary:   " << config_.vocab_size << "\n";
-  out << "context:      " << config_.context_length << "\n";
-  out << "batch axis:   " << (layout.batch_dynamic ? "dynamic" : "static") << "\n";
+  out << "model:         " << onnx_path_.string() << "\n";
+  out << "layout:        " << layout.description << "\n";
+  out << "type:          " << (config_.model_type.empty() ? "?" : config_.model_type) << "\n";
+  out << "layers:        " << config_.num_layers << "\n";
+  out << "kv heads:      " << config_.num_kv_heads << "\n";
+  out << "head size:     " << config_.head_size << "\n";
+  out << "kv dtype:      " << model::element_type_name(layout.kv_type) << "\n";
+  out << "vocabulary:    " << config_.vocab_size << "\n";
+  out << "context:       " << config_.context_length << "\n";
+  out << "batch axis:    " << (layout.batch_dynamic ? "dynamic" : "static") << "\n";
   out << "sequence axis: " << (layout.sequence_dynamic ? "dynamic" : "static") << "\n";
   auto id_text = [](const std::optional<int32_t>& id) { return id ? std::to_string(*id) : std::string("-"); };
-  out << "bos / pad:    " << id_text(config_.bos_token_id) << " / " << id_text(config_.pad_token_id) << "\n";
-  out << "eos:          ";
+  out << "bos / pad:     " << id_text(config_.bos_token_id) << " / " << id_text(config_.pad_token_id) << "\n";
+  out << "eos:           ";
   for (size_t i = 0; i < config_.eos_token_ids.size(); ++i)
     out << (i ? ", " : "") << config_.eos_token_ids[i];
   out << (config_.eos_token_ids.empty() ? "-\n" : "\n");
-  out << "tokenizer:    "
+  out << "tokenizer:     "
       << (tokenizer_ ? "yes (" + std::to_string(tokenizer_->vocab_size()) + " tokens)" : "none") << "\n";
-  out << "producer:     " << (summary.producer.empty() ? "?" : summary.producer) << ", IR version "
+  out << "producer:      " << (summary.producer.empty() ? "?" : summary.producer) << ", IR version "
       << summary.ir_version << "\n";
-  out << "opsets:       ";
+  out << "opsets:        ";
   bool first = true;
   for (const auto& [domain, version] : summary.opsets) {
     out << (first ? "" : ", ") << (domain.empty() ? "ai.onnx" : domain) << " " << version;
