@@ -33,7 +33,6 @@ void KvCache::reset(int64_t capacity) {
     for (auto& set : sets_) {
       set.data.reset(static_cast<std::byte*>(std::aligned_alloc(64, bytes)));
       if (!set.data) throw Error("cannot allocate " + std::to_string(bytes >> 20) + " MiB for the KV cache");
-      set.bytes = bytes;
     }
     capacity_ = capacity;
   }

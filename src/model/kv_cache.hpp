@@ -29,7 +29,6 @@ class KvCache {
  private:
   struct Buffer {
     std::unique_ptr<std::byte, void (*)(void*)> data{nullptr, std::free};
-    size_t bytes = 0;
   };
   // A tensor shape without heap allocation (the decode loop builds several per token).
   struct Shape {

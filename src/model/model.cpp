@@ -32,7 +32,6 @@ void complete_config(ModelConfig& config, const model::IoLayout& layout, const f
     throw Error(onnx.string() +
                 ": the context length is unknown (no max_position_embeddings in config.json, " +
                 "no context_length in genai_config.json)");
-  if (config.eos_token_ids.empty() && config.bos_token_id == std::nullopt && !config.pad_token_id) return;
 }
 
 // Weights of the .onnx file and its external data files.
