@@ -12,6 +12,13 @@
 
 namespace ortlm {
 
+// Whether to rewrite each layer's attention into fewer, larger operators when the model is loaded
+// (Llama-family graphs in the optimum layout; see docs/models.md). The rewrite is kept only when it
+// reproduces the original graph's outputs on a probe. `automatic` applies it to models under
+// 64 MiB, whose decode steps are dominated by dispatching operators; on larger, memory-bound
+// models it gains little and would cost a second session at load time.
+enum class AttentionFusion { automatic, always, never };
+
 struct SessionOptions {
   int intra_op_threads = 0;  // 0 = auto: 1 for models under 64 MiB, else one per physical core
   int inter_op_threads = 1;
@@ -20,6 +27,7 @@ struct SessionOptions {
   // ONNX Runtime's CPU memory arena. A process with a fast general allocator (mimalloc, as the CLI
   // has) decodes ~10% faster without it; with glibc malloc the arena is the better choice.
   bool cpu_arena = true;
+  AttentionFusion attention_fusion = AttentionFusion::automatic;
 };
 
 // Facts about the model, from config.json / genai_config.json / generation_config.json and the graph.
@@ -53,6 +61,8 @@ class Model {
   // The model's tokenizer, or null when the folder has none (then only ids can be generated).
   const Tokenizer* tokenizer() const { return tokenizer_ ? &*tokenizer_ : nullptr; }
   ModelRunner& runner() const { return *runner_; }
+  // What the load-time attention rewrite did ("fused in 5 layers ...", "not fused: ...", "off").
+  const std::string& attention_fusion_note() const { return attention_fusion_note_; }
   // A human-readable description: inputs, outputs, layout, dims, opset, file sizes (`ortlm info`).
   std::string describe() const;
 
@@ -61,6 +71,7 @@ class Model {
   ModelConfig config_;
   std::filesystem::path onnx_path_;
   std::filesystem::path folder_;
+  std::string attention_fusion_note_;
   std::optional<Tokenizer> tokenizer_;
   std::unique_ptr<ModelRunner> runner_;
 };

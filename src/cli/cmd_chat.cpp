@@ -238,9 +238,7 @@ void register_chat(CLI::App& app) {
   cmd->add_option("--repetition-penalty", o.repetition_penalty, "Penalty for tokens already seen");
   cmd->add_option("--seed", o.seed, "Random seed")->capture_default_str();
   cmd->add_option("--stop", o.stop_strings, "Also end a reply when it contains this string (repeatable)");
-  cmd->add_option("--threads", args->session.intra_op_threads, "ONNX Runtime intra-op threads (0 = default)");
-  cmd->add_option("--provider", args->session.provider, "Execution provider: cpu, cuda, ...")
-      ->capture_default_str();
+  add_session_flags(cmd, args->session);
   cmd->callback([args, system] {
     args->system_given = system->count() > 0;
     if (args->json && args->messages_path.empty()) throw Error("--json needs --messages");

@@ -122,11 +122,9 @@ void register_generate(CLI::App& app) {
   cmd->add_flag("--ignore-eos", args.ignore_eos, "Do not stop at the model's EOS tokens");
   cmd->add_option("--warmup", args.warmup_tokens, "Generate this many tokens untimed first (benchmarks)");
   cmd->add_flag("--json", args.json, "Print one JSON object per prompt (ids, text, stop reason, timings)");
-  cmd->add_option("--threads", args.session.intra_op_threads, "ONNX Runtime intra-op threads (0 = default)");
+  add_session_flags(cmd, args.session);
   cmd->add_option("--optimization-level", args.session.graph_optimization_level,
                   "ONNX Runtime graph optimization: 0, 1, 2 or 99 (all)")
-      ->capture_default_str();
-  cmd->add_option("--provider", args.session.provider, "Execution provider: cpu, cuda, ...")
       ->capture_default_str();
   cmd->callback([] { run_generate(args); });
 }

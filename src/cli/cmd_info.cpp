@@ -3,6 +3,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/default_model.hpp"
+#include "cli/session_defaults.hpp"
 #include "ortlm/model.hpp"
 
 namespace ortlm::cli {
@@ -10,10 +11,12 @@ namespace ortlm::cli {
 void register_info(CLI::App& app) {
   auto* cmd = app.add_subcommand("info", "Describe a model: inputs, outputs, KV layout, sizes");
   static std::string model_path;
+  static SessionOptions session = default_session_options();
   cmd->add_option("model", model_path, "Model folder or .onnx file (default: the bundled model)");
+  add_session_flags(cmd, session);
   cmd->callback([] {
     const auto model =
-        Model::load(model_path.empty() ? default_model_path() : std::filesystem::path(model_path));
+        Model::load(model_path.empty() ? default_model_path() : std::filesystem::path(model_path), session);
     std::fputs(model->describe().c_str(), stdout);
   });
 }

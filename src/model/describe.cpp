@@ -81,6 +81,7 @@ std::string Model::describe() const {
     first = false;
   }
   out << "\n";
+  out << "attention:     " << attention_fusion_note_ << "\n";
   list_tensors(out, "inputs", layout.inputs);
   list_tensors(out, "outputs", layout.outputs);
   out << "files:\n";

@@ -1,5 +1,6 @@
 #include "ortlm/model.hpp"
 
+#include "model/fusion/fused_session.hpp"
 #include "model/io_layout.hpp"
 #include "model/model_config.hpp"
 #include "model/model_files.hpp"
@@ -42,11 +43,13 @@ uintmax_t weight_bytes(const fs::path& onnx, const model::OnnxSummary& summary) 
   return bytes;
 }
 
+// Below this size a decode step is dominated by per-operator overhead, not by reading weights.
+constexpr uintmax_t kSmallModelBytes = 64u << 20;
+
 // With intra_op_threads = 0, small models run on one thread: a decode step of a few-MB model takes
 // microseconds per operator, less than waking a second thread costs. Larger models keep ONNX
 // Runtime's default (one thread per physical core).
 SessionOptions resolve_threads(SessionOptions options, uintmax_t weights) {
-  constexpr uintmax_t kSmallModelBytes = 64u << 20;
   if (options.intra_op_threads == 0 && weights < kSmallModelBytes) options.intra_op_threads = 1;
   return options;
 }
@@ -65,10 +68,28 @@ std::shared_ptr<Model> Model::load(const fs::path& path, const SessionOptions& o
   model->onnx_path_ = files.onnx;
   model->folder_ = files.folder;
   model->config_ = config_files.config;
-  auto session =
-      model::create_session(files.onnx, resolve_threads(options, weight_bytes(files.onnx, summary)));
+  const uintmax_t weights = weight_bytes(files.onnx, summary);
+  const SessionOptions session_options = resolve_threads(options, weights);
+  auto session = model::create_session(files.onnx, session_options);
   auto layout = model::detect_io_layout(session, config_files.names, model->config_, files.onnx.string());
   complete_config(model->config_, layout, files.onnx);
+  model->attention_fusion_note_ = "as exported (fusion off)";
+  if (options.attention_fusion == AttentionFusion::automatic && weights >= kSmallModelBytes)
+    model->attention_fusion_note_ = "as exported (fusion is automatic below 64 MiB of weights)";
+  else if (options.attention_fusion != AttentionFusion::never) {
+    const model::AttentionGeometry geometry{
+        .num_heads = config_files.attention.num_heads,
+        .kv_heads = layout.kv_heads,
+        .head_size = layout.head_size,
+        .max_positions = model->config_.context_length,
+        .rope_theta = config_files.attention.rope_theta,
+        .plain_rope = config_files.attention.plain_rope,
+    };
+    const auto opset = summary.opsets.count("") ? summary.opsets.at("") : 0;
+    auto fused = model::fuse_attention(files.onnx, session, layout, geometry, opset, session_options);
+    if (fused.session) session = std::move(*fused.session);
+    model->attention_fusion_note_ = std::move(fused.note);
+  }
   model->runner_ =
       std::make_unique<ModelRunner>(std::move(session), std::move(layout), model->config_.context_length);
   if (fs::exists(files.folder / "tokenizer.json") || fs::exists(files.folder / "vocab.json"))

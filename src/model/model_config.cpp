@@ -39,7 +39,18 @@ void set_if(std::optional<int32_t> value, int32_t& field) {
   if (value && field == 0) field = *value;
 }
 
-void read_hf_config(const fs::path& file, ModelConfig& config) {
+void read_attention_facts(const json& c, AttentionFacts& facts) {
+  if (auto heads = first_int(c, {"num_attention_heads", "n_head"})) facts.num_heads = *heads;
+  if (auto it = c.find("rope_theta"); it != c.end() && it->is_number()) facts.rope_theta = it->get<double>();
+  if (auto it = c.find("rope_scaling"); it != c.end() && !it->is_null()) {
+    const std::string type = it->is_object() ? it->value("rope_type", it->value("type", std::string())) : "";
+    facts.plain_rope = facts.plain_rope && type == "default";
+  }
+  if (auto it = c.find("partial_rotary_factor"); it != c.end() && it->is_number())
+    facts.plain_rope = facts.plain_rope && it->get<double>() == 1.0;
+}
+
+void read_hf_config(const fs::path& file, ModelConfig& config, AttentionFacts& attention) {
   const json root = util::read_json_file(file);
   // Multimodal configs (Gemma 3, ...) keep the language model's facts in text_config.
   const json& c =
@@ -50,6 +61,7 @@ void read_hf_config(const fs::path& file, ModelConfig& config) {
       first_int(c, {"max_position_embeddings", "n_positions", "n_ctx", "max_sequence_length", "seq_length"}),
       config.context_length);
   set_if(first_int(c, {"num_hidden_layers", "n_layer", "num_layers"}), config.num_layers);
+  read_attention_facts(c, attention);
   const auto heads = first_int(c, {"num_attention_heads", "n_head"});
   set_if(first_int(c, {"num_key_value_heads", "multi_query_group_num"}), config.num_kv_heads);
   set_if(heads, config.num_kv_heads);
@@ -110,7 +122,7 @@ ConfigFiles read_model_config(const fs::path& folder) {
   ModelConfig& config = out.config;
   try {
     if (fs::exists(folder / "genai_config.json")) read_genai_config(folder / "genai_config.json", out);
-    if (fs::exists(folder / "config.json")) read_hf_config(folder / "config.json", config);
+    if (fs::exists(folder / "config.json")) read_hf_config(folder / "config.json", config, out.attention);
     if (fs::exists(folder / "generation_config.json")) {
       const json g = util::read_json_file(folder / "generation_config.json");
       if (auto v = first_int(g, {"bos_token_id"})) config.bos_token_id = v;

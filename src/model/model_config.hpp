@@ -22,8 +22,16 @@ struct IoNames {
   std::string logits = "logits";
 };
 
+// Attention facts only the graph rewrite needs (model/fusion).
+struct AttentionFacts {
+  int32_t num_heads = 0;
+  double rope_theta = 10000.0;
+  bool plain_rope = true;  // no rope_scaling and partial_rotary_factor 1
+};
+
 struct ConfigFiles {
   ModelConfig config;
+  AttentionFacts attention;
   IoNames names;
   bool genai = false;  // the folder has genai_config.json
 };

@@ -1,14 +1,8 @@
 #include "model/onnx_proto.hpp"
 
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 #include <string_view>
 
+#include "model/graph/proto_wire.hpp"
 #include "ortlm/error.hpp"
 
 namespace ortlm::model {
@@ -26,79 +20,9 @@ constexpr uint32_t kEntryKey = 1, kEntryValue = 2;
 constexpr uint32_t kOpsetDomain = 1, kOpsetVersion = 2;
 }  // namespace field
 
-enum WireType : uint32_t { kVarint = 0, kFixed64 = 1, kLengthDelimited = 2, kFixed32 = 5 };
-
-// One protobuf message: iterates over (field, wire type, value) without copying.
-class MessageReader {
- public:
-  MessageReader(std::string_view data, size_t base_offset, const std::string& file)
-      : data_(data), base_(base_offset), file_(file) {}
-
-  bool next() {
-    if (pos_ >= data_.size()) return false;
-    const uint64_t key = varint();
-    field_ = static_cast<uint32_t>(key >> 3);
-    wire_ = static_cast<uint32_t>(key & 7);
-    if (field_ == 0) fail("field number 0");
-    switch (wire_) {
-      case kVarint:
-        value_ = varint();
-        break;
-      case kFixed64:
-        skip(8);
-        break;
-      case kFixed32:
-        skip(4);
-        break;
-      case kLengthDelimited: {
-        const uint64_t len = varint();
-        if (len > data_.size() - pos_)
-          fail("length " + std::to_string(len) + " runs past the end (truncated file?)");
-        payload_offset_ = pos_;
-        payload_ = data_.substr(pos_, len);
-        pos_ += len;
-        break;
-      }
-      default:
-        fail("invalid wire type " + std::to_string(wire_));
-    }
-    return true;
-  }
-
-  uint32_t field() const { return field_; }
-  bool is(uint32_t f, uint32_t wire) const { return field_ == f && wire_ == wire; }
-  uint64_t value() const { return value_; }
-  std::string_view bytes() const { return payload_; }
-  MessageReader sub() const { return MessageReader(payload_, base_ + payload_offset_, file_); }
-
- private:
-  uint64_t varint() {
-    uint64_t result = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-      if (pos_ >= data_.size()) fail("truncated varint");
-      const auto byte = static_cast<uint8_t>(data_[pos_++]);
-      result |= static_cast<uint64_t>(byte & 0x7f) << shift;
-      if (!(byte & 0x80)) return result;
-    }
-    fail("varint longer than 10 bytes");
-  }
-  void skip(size_t n) {
-    if (n > data_.size() - pos_) fail("truncated fixed-size field");
-    pos_ += n;
-  }
-  [[noreturn]] void fail(const std::string& what) const {
-    throw Error(file_ + ": not a valid ONNX model: " + what + " at byte " + std::to_string(base_ + pos_));
-  }
-
-  std::string_view data_;
-  size_t base_;
-  const std::string& file_;
-  size_t pos_ = 0;
-  uint32_t field_ = 0, wire_ = 0;
-  uint64_t value_ = 0;
-  std::string_view payload_;
-  size_t payload_offset_ = 0;
-};
+using proto::kLengthDelimited;
+using proto::kVarint;
+using proto::MessageReader;
 
 void read_graph(MessageReader graph, OnnxSummary& out, int depth);
 
@@ -144,43 +68,10 @@ void read_graph(MessageReader graph, OnnxSummary& out, int depth) {
   }
 }
 
-// A read-only memory map that unmaps itself.
-class MappedFile {
- public:
-  explicit MappedFile(const std::filesystem::path& path) {
-    const int fd = ::open(path.c_str(), O_RDONLY);
-    if (fd < 0) throw Error(path.string() + ": cannot open: " + std::strerror(errno));
-    struct stat st {};
-    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-      ::close(fd);
-      throw Error(path.string() + ": not a regular file");
-    }
-    size_ = static_cast<size_t>(st.st_size);
-    if (size_ > 0) {
-      data_ = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
-      if (data_ == MAP_FAILED) {
-        ::close(fd);
-        throw Error(path.string() + ": cannot map: " + std::strerror(errno));
-      }
-    }
-    ::close(fd);
-  }
-  ~MappedFile() {
-    if (data_ && data_ != MAP_FAILED) ::munmap(data_, size_);
-  }
-  MappedFile(const MappedFile&) = delete;
-  MappedFile& operator=(const MappedFile&) = delete;
-  std::string_view view() const { return {static_cast<const char*>(data_), size_}; }
-
- private:
-  void* data_ = nullptr;
-  size_t size_ = 0;
-};
-
 }  // namespace
 
 OnnxSummary read_onnx_summary(const std::filesystem::path& path) {
-  const MappedFile file(path);
+  const proto::MappedFile file(path);
   const std::string name = path.string();
   if (file.view().empty()) throw Error(name + ": not a valid ONNX model: the file is empty");
   OnnxSummary out;

@@ -93,7 +93,9 @@ GraphOptimizationLevel optimization_level(int level) {
 
 }  // namespace
 
-Ort::Session create_session(const std::filesystem::path& onnx_path, const SessionOptions& options) {
+namespace {
+
+Ort::SessionOptions session_options_for(const SessionOptions& options) {
   Ort::SessionOptions session_options;
   if (options.intra_op_threads > 0) session_options.SetIntraOpNumThreads(options.intra_op_threads);
   if (options.inter_op_threads > 0) session_options.SetInterOpNumThreads(options.inter_op_threads);
@@ -102,11 +104,30 @@ Ort::Session create_session(const std::filesystem::path& onnx_path, const Sessio
   // planned for one shape is never reused: planning it each run only costs time (~12% per token).
   session_options.DisableMemPattern();
   if (!options.cpu_arena) session_options.DisableCpuMemArena();
+  append_provider(session_options, options.provider);
+  return session_options;
+}
+
+}  // namespace
+
+Ort::Session create_session(const std::filesystem::path& onnx_path, const SessionOptions& options) {
+  auto session_options = session_options_for(options);
   try {
-    append_provider(session_options, options.provider);
     return Ort::Session(ort_env(), onnx_path.c_str(), session_options);
   } catch (const Ort::Exception& e) {
     throw Error(onnx_path.string() + ": ONNX Runtime cannot load the model: " + e.what());
+  }
+}
+
+Ort::Session create_session_from_bytes(const std::string& model_bytes, const std::filesystem::path& onnx_path,
+                                       const SessionOptions& options) {
+  auto session_options = session_options_for(options);
+  session_options.AddConfigEntry("session.model_external_initializers_file_folder_path",
+                                 onnx_path.parent_path().c_str());
+  try {
+    return Ort::Session(ort_env(), model_bytes.data(), model_bytes.size(), session_options);
+  } catch (const Ort::Exception& e) {
+    throw Error(onnx_path.string() + " (rewritten): ONNX Runtime cannot load the model: " + e.what());
   }
 }
 

@@ -3,6 +3,7 @@
 #include <onnxruntime_cxx_api.h>
 
 #include <filesystem>
+#include <string>
 
 #include "ortlm/model.hpp"
 
@@ -14,6 +15,11 @@ Ort::Env& ort_env();
 // Creates a session for `onnx_path`; external data files are resolved beside it.
 // Throws ortlm::Error naming the file, or the provider the ONNX Runtime build lacks.
 Ort::Session create_session(const std::filesystem::path& onnx_path, const SessionOptions& options);
+
+// Creates a session for a model given as bytes (a rewrite of `onnx_path`, whose folder holds any
+// external data files).
+Ort::Session create_session_from_bytes(const std::string& model_bytes, const std::filesystem::path& onnx_path,
+                                       const SessionOptions& options);
 
 // The ONNX Runtime name of a provider given as cpu, cuda, ... (or already as XxxExecutionProvider).
 std::string execution_provider_name(const std::string& provider);

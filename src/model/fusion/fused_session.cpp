@@ -1,0 +1,139 @@
+#include "model/fusion/fused_session.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "model/ort_session.hpp"
+#include "ortlm/error.hpp"
+
+namespace ortlm::model {
+namespace {
+
+// A prompt of kProbeTokens after kProbePast cached tokens: exercises the cache, RoPE positions
+// past zero and the causal mask within the chunk.
+constexpr int64_t kProbePast = 3, kProbeTokens = 4;
+// float32 outputs of the two graphs differ by operator rounding only (~1e-6 relative).
+constexpr double kTolerance = 1e-4;
+
+struct ProbeInputs {
+  std::vector<std::string> names;
+  std::vector<Ort::Value> values;
+  std::vector<std::vector<std::byte>> storage;
+};
+
+template <typename T>
+void add_input(ProbeInputs& in, const Ort::MemoryInfo& memory, const std::string& name, std::vector<T> data,
+               std::vector<int64_t> shape, ONNXTensorElementDataType type) {
+  auto& bytes = in.storage.emplace_back(data.size() * sizeof(T));
+  std::memcpy(bytes.data(), data.data(), bytes.size());
+  in.names.push_back(name);
+  in.values.push_back(
+      Ort::Value::CreateTensor(memory, bytes.data(), bytes.size(), shape.data(), shape.size(), type));
+}
+
+// Integers of the input's own type (int64 or int32).
+void add_ints(ProbeInputs& in, const Ort::MemoryInfo& memory, const TensorSpec& spec, std::vector<int64_t> values,
+              std::vector<int64_t> shape) {
+  if (spec.type == ONNX_TENSOR_ELEMENT_DATA_TYPE_INT32) {
+    add_input(in, memory, spec.name, std::vector<int32_t>(values.begin(), values.end()), shape, spec.type);
+  } else {
+    add_input(in, memory, spec.name, std::move(values), shape, spec.type);
+  }
+}
+
+ProbeInputs probe_inputs(const IoLayout& layout, const Ort::MemoryInfo& memory) {
+  ProbeInputs in;
+  std::vector<int64_t> ids, positions;
+  for (int64_t i = 0; i < kProbeTokens; ++i) {
+    ids.push_back((i * 7 + 3) % std::max<int64_t>(layout.vocab_size, 1));
+    positions.push_back(kProbePast + i);
+  }
+  add_ints(in, memory, layout.input_ids, ids, {1, kProbeTokens});
+  if (layout.attention_mask)
+    add_ints(in, memory, *layout.attention_mask, std::vector<int64_t>(kProbePast + kProbeTokens, 1),
+             {1, kProbePast + kProbeTokens});
+  if (layout.position_ids) add_ints(in, memory, *layout.position_ids, positions, {1, kProbeTokens});
+  uint32_t state = 12345;  // a fixed pseudo-random past in [-1, 1)
+  const std::vector<int64_t> past_shape{1, layout.kv_heads, kProbePast, layout.head_size};
+  for (const auto& kv : layout.kv) {
+    for (const auto* name : {&kv.past_key, &kv.past_value}) {
+      std::vector<float> past(static_cast<size_t>(layout.kv_heads * kProbePast * layout.head_size));
+      for (auto& x : past) {
+        state = state * 1664525u + 1013904223u;
+        x = static_cast<float>(state >> 8) / static_cast<float>(1u << 23) - 1.0f;
+      }
+      add_input(in, memory, *name, std::move(past), past_shape, ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT);
+    }
+  }
+  return in;
+}
+
+std::vector<Ort::Value> run(Ort::Session& session, ProbeInputs& in, const std::vector<const char*>& outputs) {
+  std::vector<const char*> names;
+  for (const auto& n : in.names) names.push_back(n.c_str());
+  return session.Run(Ort::RunOptions{nullptr}, names.data(), in.values.data(), in.values.size(), outputs.data(),
+                     outputs.size());
+}
+
+}  // namespace
+
+double probe_difference(Ort::Session& a, Ort::Session& b, const IoLayout& layout) {
+  const auto memory = Ort::MemoryInfo::CreateCpu(OrtArenaAllocator, OrtMemTypeDefault);
+  auto in = probe_inputs(layout, memory);
+  std::vector<const char*> outputs;
+  for (const auto& o : layout.outputs) outputs.push_back(o.name.c_str());
+  auto out_a = run(a, in, outputs);
+  auto out_b = run(b, in, outputs);
+  double worst = 0;
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    const auto info_a = out_a[i].GetTensorTypeAndShapeInfo();
+    const auto info_b = out_b[i].GetTensorTypeAndShapeInfo();
+    if (info_a.GetShape() != info_b.GetShape() || info_a.GetElementType() != ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT ||
+        info_b.GetElementType() != ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT)
+      throw Error(std::string("output ") + outputs[i] + " differs in shape or type");
+    const float* x = out_a[i].GetTensorData<float>();
+    const float* y = out_b[i].GetTensorData<float>();
+    const size_t n = info_a.GetElementCount();
+    double scale = 1e-6;
+    for (size_t k = 0; k < n; ++k) scale = std::max(scale, static_cast<double>(std::fabs(x[k])));
+    for (size_t k = 0; k < n; ++k) {
+      const double d = std::fabs(static_cast<double>(x[k]) - static_cast<double>(y[k])) / scale;
+      worst = std::max(worst, std::isnan(d) ? 1e30 : d);
+    }
+  }
+  return worst;
+}
+
+FusedSession fuse_attention(const std::filesystem::path& onnx, Ort::Session& original, const IoLayout& layout,
+                            const AttentionGeometry& geometry, int64_t onnx_opset, const SessionOptions& options) {
+  FusedSession result;
+  const auto graph = OnnxGraph::load(onnx);
+  const auto plan = plan_attention_fusion(graph, layout, geometry, onnx_opset);
+  if (plan.layers == 0) {
+    result.note = "not fused: " + plan.why_not;
+    return result;
+  }
+  const size_t before = graph.nodes().size();
+  size_t after = 0;
+  try {
+    after = graph.node_count(plan.edit);
+    const std::string bytes = graph.serialize(plan.edit);
+    Ort::Session fused = create_session_from_bytes(bytes, onnx, options);
+    const double difference = probe_difference(original, fused, layout);
+    if (difference > kTolerance) {
+      result.note = "not fused: the rewritten graph's outputs differ from the original's (relative " +
+                    std::to_string(difference) + ")";
+      return result;
+    }
+    result.session = std::move(fused);
+  } catch (const std::exception& e) {  // ORT rejecting the rewrite, or the probe failing: keep the original
+    result.note = std::string("not fused: ") + e.what();
+    return result;
+  }
+  result.note = "fused in " + std::to_string(plan.layers) + " layers (" + std::to_string(before) + " -> " +
+                std::to_string(after) + " nodes before ONNX Runtime's own optimizations)";
+  return result;
+}
+
+}  // namespace ortlm::model

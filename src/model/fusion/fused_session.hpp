@@ -1,0 +1,29 @@
+#pragma once
+// Applies the attention rewrite to a loaded model and keeps it only when it computes what the
+// original graph computes: both sessions run the same probe (a prompt after a random past) and
+// every output must agree within float32 rounding. Anything else leaves the original session.
+#include <onnxruntime_cxx_api.h>
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "model/fusion/attention_fusion.hpp"
+#include "model/io_layout.hpp"
+#include "ortlm/model.hpp"
+
+namespace ortlm::model {
+
+struct FusedSession {
+  std::optional<Ort::Session> session;  // the rewritten model's session, when it is used
+  std::string note;                     // what was done or why not, for `ortlm info`
+};
+
+FusedSession fuse_attention(const std::filesystem::path& onnx, Ort::Session& original, const IoLayout& layout,
+                            const AttentionGeometry& geometry, int64_t onnx_opset, const SessionOptions& options);
+
+// The largest difference between the two sessions' outputs on the probe, relative to the
+// outputs' magnitude (0 = identical); throws ortlm::Error when an output differs in shape.
+double probe_difference(Ort::Session& a, Ort::Session& b, const IoLayout& layout);
+
+}  // namespace ortlm::model
