@@ -54,7 +54,8 @@ TEST_P(FusedVersusExported, SameTokensAndLogits) {
   const auto exported = Model::load(path, with_fusion(AttentionFusion::never));
   const auto fused = Model::load(path, with_fusion(AttentionFusion::always));
   EXPECT_EQ(exported->attention_fusion_note(), "as exported (fusion off)");
-  EXPECT_EQ(fused->attention_fusion_note().rfind("fused in " + std::to_string(fused->config().num_layers) + " layers", 0),
+  EXPECT_EQ(fused->attention_fusion_note().rfind(
+                "fused in " + std::to_string(fused->config().num_layers) + " layers", 0),
             0u)
       << fused->attention_fusion_note();
 
@@ -82,7 +83,8 @@ INSTANTIATE_TEST_SUITE_P(Llama, FusedVersusExported,
 
 TEST(AttentionFusion, AutomaticFusesTheSmallBundledModel) {
   const auto model = Model::load(model_path("stories260k"));
-  EXPECT_EQ(model->attention_fusion_note().rfind("fused in 5 layers", 0), 0u) << model->attention_fusion_note();
+  EXPECT_EQ(model->attention_fusion_note().rfind("fused in 5 layers", 0), 0u)
+      << model->attention_fusion_note();
   EXPECT_NE(model->describe().find("attention:     fused in 5 layers"), std::string::npos);
 }
 
@@ -96,7 +98,8 @@ TEST(AttentionFusion, OtherLayoutsAreLeftAsExportedWithTheReason) {
   };
   for (const auto& [name, reason] : cases) {
     const auto model = Model::load(test::test_models() / name, with_fusion(AttentionFusion::always));
-    EXPECT_EQ(model->attention_fusion_note().rfind(reason, 0), 0u) << name << ": " << model->attention_fusion_note();
+    EXPECT_EQ(model->attention_fusion_note().rfind(reason, 0), 0u)
+        << name << ": " << model->attention_fusion_note();
   }
 }
 
@@ -154,7 +157,8 @@ TEST(AttentionFusion, InconsistentConfigIsRefused) {
   EXPECT_NE(model::plan_attention_fusion(graph, layout, geometry, 17).why_not.find("rope_scaling"),
             std::string::npos);
   geometry.plain_rope = true;
-  EXPECT_NE(model::plan_attention_fusion(graph, layout, geometry, 11).why_not.find("opset 11"), std::string::npos);
+  EXPECT_NE(model::plan_attention_fusion(graph, layout, geometry, 11).why_not.find("opset 11"),
+            std::string::npos);
 }
 
 }  // namespace

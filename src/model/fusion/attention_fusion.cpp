@@ -39,7 +39,8 @@ class Matcher {
   }
 
   // Whether `value` is computed (directly or not) from `target`; the search stops at `barrier`.
-  bool depends_on(const std::string& value, const std::string& target, const std::string& barrier = {}) const {
+  bool depends_on(const std::string& value, const std::string& target,
+                  const std::string& barrier = {}) const {
     std::set<std::string> seen;
     std::vector<std::string> stack{value};
     while (!stack.empty()) {
@@ -142,7 +143,8 @@ class Matcher {
   }
 
  private:
-  std::optional<std::vector<float>> half_table(const std::string& name, int64_t head_size, int64_t rows) const {
+  std::optional<std::vector<float>> half_table(const std::string& name, int64_t head_size,
+                                               int64_t rows) const {
     auto t = g_.float_initializer(name);
     if (!t || t->dims.size() != 2 || t->dims[0] < rows) return std::nullopt;
     const int64_t width = t->dims[1], half = head_size / 2;
@@ -151,7 +153,8 @@ class Matcher {
     for (int64_t r = 0; r < rows; ++r) {
       for (int64_t i = 0; i < half; ++i) {
         const float a = t->values[static_cast<size_t>(r * width + i)];
-        if (width == head_size && a != t->values[static_cast<size_t>(r * width + half + i)]) return std::nullopt;
+        if (width == head_size && a != t->values[static_cast<size_t>(r * width + half + i)])
+          return std::nullopt;
         out[static_cast<size_t>(r * half + i)] = a;
       }
     }
@@ -207,6 +210,7 @@ NodeAttribute ints_attribute(const char* name, std::vector<int64_t> values) {
 struct LayerMatch {
   Matcher::Rotary query, key;
   std::string key_rotated;  // the rotary output the present-key Concat appends
+  std::string value_heads;  // what the present-value Concat appends: [batch, kv_heads, seq, head_size]
   std::string mask;         // additive [batch, 1, seq, total] bias added to the scores
   std::string output;       // [batch, seq, heads * head_size], what the output projection reads
   size_t key_rotary_node = 0, output_node = 0;
@@ -220,12 +224,14 @@ std::optional<LayerMatch> match_layer(const Matcher& m, const KvTensors& kv, std
     return axis && axis->i && (*axis->i == 2 || *axis->i == -2) ? c : nullptr;
   };
   const auto* key_concat = concat_of(kv.present_key, kv.past_key);
-  if (!key_concat || !concat_of(kv.present_value, kv.past_value)) {
+  const auto* value_concat = concat_of(kv.present_value, kv.past_value);
+  if (!key_concat || !value_concat) {
     why = kv.present_key + " is not Concat(past, new) on the sequence axis";
     return std::nullopt;
   }
   LayerMatch match;
   match.key_rotated = key_concat->inputs[1];
+  match.value_heads = value_concat->inputs[1];
   auto key = m.rotary(match.key_rotated);
   if (!key) {
     why = "the key's rotary embedding is not HF's rotate-half pattern";
@@ -240,8 +246,9 @@ std::optional<LayerMatch> match_layer(const Matcher& m, const KvTensors& kv, std
   for (const auto& n : m.consumers(values))
     if (n->is("MatMul") && n->inputs.size() == 2 && n->inputs[1] == values) pv = n;
   const auto* softmax = pv ? m.producer(m.back_through(pv->inputs[0], {"Reshape"})) : nullptr;
-  const auto* add = softmax && softmax->is("Softmax") ? m.producer(m.back_through(softmax->inputs[0], {"Reshape"}))
-                                                      : nullptr;
+  const auto* add = softmax && softmax->is("Softmax")
+                        ? m.producer(m.back_through(softmax->inputs[0], {"Reshape"}))
+                        : nullptr;
   if (!add || !add->is("Add") || add->inputs.size() != 2) {
     why = "no Softmax(scores + mask) @ values reading " + kv.present_value;
     return std::nullopt;
@@ -278,18 +285,20 @@ AttentionFusionPlan plan_attention_fusion(const OnnxGraph& graph, const IoLayout
     plan.why_not = std::move(why);
     return plan;
   };
-  if (layout.kv_layout != KvLayout::separate || layout.kv.empty() || layout.seqlens_k || layout.use_cache_branch)
+  if (layout.kv_layout != KvLayout::separate || layout.kv.empty() || layout.seqlens_k ||
+      layout.use_cache_branch)
     return refuse("not a separate-KV optimum layout with attention in standard operators");
   if (layout.kv_type != ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT) return refuse("the KV cache is not float32");
   if (graph.has_subgraphs()) return refuse("the graph has subgraphs (If/Loop)");
   for (const auto& node : graph.nodes())
     for (const char* fused : {"GroupQueryAttention", "MultiHeadAttention", "Attention", "SparseAttention"})
-      if (node.op_type == fused) return refuse("the attention is already one operator (" + node.op_type + ")");
+      if (node.op_type == fused)
+        return refuse("the attention is already one operator (" + node.op_type + ")");
   if (!layout.position_ids) return refuse("the graph has no position_ids input");
   if (onnx_opset < 13) return refuse("ONNX opset " + std::to_string(onnx_opset) + " (13 or later needed)");
   if (!geo.plain_rope) return refuse("rope_scaling or partial rotary embedding");
-  if (geo.num_heads <= 0 || geo.kv_heads <= 0 || geo.num_heads % geo.kv_heads != 0 || geo.head_size % 2 != 0 ||
-      geo.max_positions <= 0)
+  if (geo.num_heads <= 0 || geo.kv_heads <= 0 || geo.num_heads % geo.kv_heads != 0 ||
+      geo.head_size % 2 != 0 || geo.max_positions <= 0)
     return refuse("attention heads or head size unknown or inconsistent in config.json");
 
   const Matcher m(graph);
@@ -320,10 +329,14 @@ AttentionFusionPlan plan_attention_fusion(const OnnxGraph& graph, const IoLayout
   add_initializer("ortlm/rope_sin", encode_float_tensor("ortlm/rope_sin", table_dims, *sin));
   add_initializer("ortlm/axis_1", encode_int64_tensor("ortlm/axis_1", {1}));
   add_initializer("ortlm/axis_2", encode_int64_tensor("ortlm/axis_2", {2}));
-  add_initializer("ortlm/query_groups_shape",
-                  encode_int64_tensor("ortlm/query_groups_shape", {0, geo.kv_heads, group, -1, geo.head_size}));
-  add_initializer("ortlm/query_by_position_shape",
-                  encode_int64_tensor("ortlm/query_by_position_shape", {0, 0, geo.kv_heads, group, geo.head_size}));
+  add_initializer(
+      "ortlm/query_groups_shape",
+      encode_int64_tensor("ortlm/query_groups_shape", {0, geo.kv_heads, group, -1, geo.head_size}));
+  add_initializer(
+      "ortlm/query_by_position_shape",
+      encode_int64_tensor("ortlm/query_by_position_shape", {0, 0, geo.kv_heads, group, geo.head_size}));
+  add_initializer("ortlm/kv_heads_shape",
+                  encode_int64_tensor("ortlm/kv_heads_shape", {0, 0, geo.kv_heads, geo.head_size}));
   add_initializer("ortlm/output_shape",
                   encode_int64_tensor("ortlm/output_shape", {0, 0, geo.num_heads * geo.head_size}));
   edit.opsets[kMs] = 1;
@@ -343,6 +356,18 @@ AttentionFusionPlan plan_attention_fusion(const OnnxGraph& graph, const IoLayout
     edit.removed.insert(lm.key_rotary_node);
     edit.removed.insert(lm.output_node);
     edit.added.push_back(rotary(lm.key.x, lm.key_rotated));
+    // Key and value heads split by a constant shape, so the shape arithmetic the export computes
+    // from Shape(input_ids) at every step is no longer needed.
+    for (const std::string& heads : {lm.key.x, lm.value_heads}) {
+      const auto* transpose = m.producer(heads);
+      if (!transpose || !transpose->is("Transpose")) continue;
+      const auto reshape = m.producer_index(transpose->inputs.at(0));
+      if (!reshape || !graph.nodes()[*reshape].is("Reshape")) continue;
+      edit.removed.insert(*reshape);
+      edit.added.push_back(make_node("Reshape",
+                                     {graph.nodes()[*reshape].inputs.at(0), "ortlm/kv_heads_shape"},
+                                     {transpose->inputs.at(0)}));
+    }
     // Query heads grouped by the KV head they share: [batch, kv_heads, group, seq, head_size], so
     // one broadcasting MatMul serves a whole group without repeating the cache. When the heads
     // come from a Reshape of the projection, RoPE runs on the projection itself ([batch, seq,
@@ -352,14 +377,15 @@ AttentionFusionPlan plan_attention_fusion(const OnnxGraph& graph, const IoLayout
       GraphNode query_rotary = rotary(heads->inputs.at(0), p + "query_rotated");
       query_rotary.attributes.push_back(int_attribute("num_heads", geo.num_heads));
       edit.added.push_back(std::move(query_rotary));
-      edit.added.push_back(
-          make_node("Reshape", {p + "query_rotated", "ortlm/query_by_position_shape"}, {p + "query_by_position"}));
+      edit.added.push_back(make_node("Reshape", {p + "query_rotated", "ortlm/query_by_position_shape"},
+                                     {p + "query_by_position"}));
       GraphNode to_groups = make_node("Transpose", {p + "query_by_position"}, {p + "query"});
       to_groups.attributes.push_back(ints_attribute("perm", {0, 2, 3, 1, 4}));
       edit.added.push_back(std::move(to_groups));
     } else {
       edit.added.push_back(rotary(lm.query.x, p + "query_rotated"));
-      edit.added.push_back(make_node("Reshape", {p + "query_rotated", "ortlm/query_groups_shape"}, {p + "query"}));
+      edit.added.push_back(
+          make_node("Reshape", {p + "query_rotated", "ortlm/query_groups_shape"}, {p + "query"}));
     }
     edit.added.push_back(make_node("Unsqueeze", {kv.present_key, "ortlm/axis_2"}, {p + "keys"}));
     edit.added.push_back(make_node("Unsqueeze", {kv.present_value, "ortlm/axis_2"}, {p + "values"}));
@@ -378,7 +404,8 @@ AttentionFusionPlan plan_attention_fusion(const OnnxGraph& graph, const IoLayout
     GraphNode transpose = make_node("Transpose", {p + "context"}, {p + "context_by_position"});
     transpose.attributes.push_back(ints_attribute("perm", {0, 3, 1, 2, 4}));
     edit.added.push_back(std::move(transpose));
-    edit.added.push_back(make_node("Reshape", {p + "context_by_position", "ortlm/output_shape"}, {lm.output}));
+    edit.added.push_back(
+        make_node("Reshape", {p + "context_by_position", "ortlm/output_shape"}, {lm.output}));
   }
   plan.layers = layers.size();
   return plan;

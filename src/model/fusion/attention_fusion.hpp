@@ -21,7 +21,7 @@ struct AttentionGeometry {
 
 struct AttentionFusionPlan {
   GraphEdit edit;
-  size_t layers = 0;  // layers rewritten (all of them, or none)
+  size_t layers = 0;    // layers rewritten (all of them, or none)
   std::string why_not;  // when none: what did not match, for `ortlm info`
 };
 

@@ -33,8 +33,8 @@ void add_input(ProbeInputs& in, const Ort::MemoryInfo& memory, const std::string
 }
 
 // Integers of the input's own type (int64 or int32).
-void add_ints(ProbeInputs& in, const Ort::MemoryInfo& memory, const TensorSpec& spec, std::vector<int64_t> values,
-              std::vector<int64_t> shape) {
+void add_ints(ProbeInputs& in, const Ort::MemoryInfo& memory, const TensorSpec& spec,
+              std::vector<int64_t> values, std::vector<int64_t> shape) {
   if (spec.type == ONNX_TENSOR_ELEMENT_DATA_TYPE_INT32) {
     add_input(in, memory, spec.name, std::vector<int32_t>(values.begin(), values.end()), shape, spec.type);
   } else {
@@ -72,8 +72,8 @@ ProbeInputs probe_inputs(const IoLayout& layout, const Ort::MemoryInfo& memory) 
 std::vector<Ort::Value> run(Ort::Session& session, ProbeInputs& in, const std::vector<const char*>& outputs) {
   std::vector<const char*> names;
   for (const auto& n : in.names) names.push_back(n.c_str());
-  return session.Run(Ort::RunOptions{nullptr}, names.data(), in.values.data(), in.values.size(), outputs.data(),
-                     outputs.size());
+  return session.Run(Ort::RunOptions{nullptr}, names.data(), in.values.data(), in.values.size(),
+                     outputs.data(), outputs.size());
 }
 
 }  // namespace
@@ -89,7 +89,8 @@ double probe_difference(Ort::Session& a, Ort::Session& b, const IoLayout& layout
   for (size_t i = 0; i < outputs.size(); ++i) {
     const auto info_a = out_a[i].GetTensorTypeAndShapeInfo();
     const auto info_b = out_b[i].GetTensorTypeAndShapeInfo();
-    if (info_a.GetShape() != info_b.GetShape() || info_a.GetElementType() != ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT ||
+    if (info_a.GetShape() != info_b.GetShape() ||
+        info_a.GetElementType() != ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT ||
         info_b.GetElementType() != ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT)
       throw Error(std::string("output ") + outputs[i] + " differs in shape or type");
     const float* x = out_a[i].GetTensorData<float>();
@@ -106,7 +107,8 @@ double probe_difference(Ort::Session& a, Ort::Session& b, const IoLayout& layout
 }
 
 FusedSession fuse_attention(const std::filesystem::path& onnx, Ort::Session& original, const IoLayout& layout,
-                            const AttentionGeometry& geometry, int64_t onnx_opset, const SessionOptions& options) {
+                            const AttentionGeometry& geometry, int64_t onnx_opset,
+                            const SessionOptions& options) {
   FusedSession result;
   const auto graph = OnnxGraph::load(onnx);
   const auto plan = plan_attention_fusion(graph, layout, geometry, onnx_opset);

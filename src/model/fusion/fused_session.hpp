@@ -20,7 +20,8 @@ struct FusedSession {
 };
 
 FusedSession fuse_attention(const std::filesystem::path& onnx, Ort::Session& original, const IoLayout& layout,
-                            const AttentionGeometry& geometry, int64_t onnx_opset, const SessionOptions& options);
+                            const AttentionGeometry& geometry, int64_t onnx_opset,
+                            const SessionOptions& options);
 
 // The largest difference between the two sessions' outputs on the probe, relative to the
 // outputs' magnitude (0 = identical); throws ortlm::Error when an output differs in shape.

@@ -322,7 +322,8 @@ std::string OnnxGraph::serialize(const GraphEdit& edit) const {
   }
   for (MessageReader r(graph_bytes_, 0, path_string_); r.next();)
     if (r.field() != field::kGraphNode && r.field() != field::kGraphValueInfo) graph.raw(r.raw_field());
-  for (const auto& [name, tensor] : edit.added_initializers) graph.bytes_field(field::kGraphInitializer, tensor);
+  for (const auto& [name, tensor] : edit.added_initializers)
+    graph.bytes_field(field::kGraphInitializer, tensor);
 
   MessageWriter model;
   std::set<std::string> domains;
@@ -353,8 +354,8 @@ std::string encode_float_tensor(const std::string& name, const std::vector<int64
   for (int64_t d : dims) w.varint_field(field::kTensorDims, static_cast<uint64_t>(d));
   w.varint_field(field::kTensorDataType, kFloat32);
   w.bytes_field(field::kTensorName, name);
-  w.bytes_field(field::kTensorRawData,
-                std::string_view(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(float)));
+  w.bytes_field(field::kTensorRawData, std::string_view(reinterpret_cast<const char*>(values.data()),
+                                                        values.size() * sizeof(float)));
   return w.take();
 }
 

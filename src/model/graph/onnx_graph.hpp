@@ -43,7 +43,7 @@ struct GraphEdit {
   std::set<size_t> removed;
   std::vector<GraphNode> added;
   std::map<std::string, std::string> added_initializers;  // name -> encoded TensorProto
-  std::map<std::string, int64_t> opsets;        // imported when the model lacks the domain
+  std::map<std::string, int64_t> opsets;                  // imported when the model lacks the domain
 };
 
 class OnnxGraph {

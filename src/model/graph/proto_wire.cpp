@@ -30,7 +30,8 @@ bool MessageReader::next() {
       break;
     case kLengthDelimited: {
       const uint64_t len = varint();
-      if (len > data_.size() - pos_) fail("length " + std::to_string(len) + " runs past the end (truncated file?)");
+      if (len > data_.size() - pos_)
+        fail("length " + std::to_string(len) + " runs past the end (truncated file?)");
       payload_offset_ = pos_;
       payload_ = data_.substr(pos_, len);
       pos_ += len;

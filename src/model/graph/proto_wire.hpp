@@ -23,7 +23,7 @@ class MessageReader {
   uint32_t field() const { return field_; }
   uint32_t wire() const { return wire_; }
   bool is(uint32_t f, uint32_t wire) const { return field_ == f && wire_ == wire; }
-  uint64_t value() const { return value_; }          // varint fields
+  uint64_t value() const { return value_; }            // varint fields
   std::string_view bytes() const { return payload_; }  // length-delimited fields
   uint32_t fixed32() const;                            // fixed32 fields (floats)
   // The whole field as it is in the file (key and value), for copying it unchanged.
