@@ -110,18 +110,17 @@ FusedSession fuse_attention(const std::filesystem::path& onnx, Ort::Session& ori
                             const AttentionGeometry& geometry, int64_t onnx_opset,
                             const SessionOptions& options) {
   FusedSession result;
-  const auto graph = OnnxGraph::load(onnx);
-  const auto plan = plan_attention_fusion(graph, layout, geometry, onnx_opset);
-  if (plan.layers == 0) {
-    result.note = "not fused: " + plan.why_not;
-    return result;
-  }
-  const size_t before = graph.nodes().size();
-  size_t after = 0;
+  // Any failure (a pattern the matcher misreads, ONNX Runtime rejecting the rewrite, the probe
+  // failing) keeps the exported graph, which is already loaded and known to work.
   try {
-    after = graph.node_count(plan.edit);
-    const std::string bytes = graph.serialize(plan.edit);
-    Ort::Session fused = create_session_from_bytes(bytes, onnx, options);
+    const auto graph = OnnxGraph::load(onnx);
+    const auto plan = plan_attention_fusion(graph, layout, geometry, onnx_opset);
+    if (plan.layers == 0) {
+      result.note = "not fused: " + plan.why_not;
+      return result;
+    }
+    const size_t before = graph.nodes().size(), after = graph.node_count(plan.edit);
+    Ort::Session fused = create_session_from_bytes(graph.serialize(plan.edit), onnx, options);
     const double difference = probe_difference(original, fused, layout);
     if (difference > kTolerance) {
       result.note = "not fused: the rewritten graph's outputs differ from the original's (relative " +
@@ -129,12 +128,11 @@ FusedSession fuse_attention(const std::filesystem::path& onnx, Ort::Session& ori
       return result;
     }
     result.session = std::move(fused);
-  } catch (const std::exception& e) {  // ORT rejecting the rewrite, or the probe failing: keep the original
+    result.note = "fused in " + std::to_string(plan.layers) + " layers (" + std::to_string(before) + " -> " +
+                  std::to_string(after) + " nodes before ONNX Runtime's own optimizations)";
+  } catch (const std::exception& e) {
     result.note = std::string("not fused: ") + e.what();
-    return result;
   }
-  result.note = "fused in " + std::to_string(plan.layers) + " layers (" + std::to_string(before) + " -> " +
-                std::to_string(after) + " nodes before ONNX Runtime's own optimizations)";
   return result;
 }
 
