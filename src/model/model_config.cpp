@@ -40,7 +40,6 @@ void set_if(std::optional<int32_t> value, int32_t& field) {
 }
 
 void read_attention_facts(const json& c, AttentionFacts& facts) {
-  if (auto heads = first_int(c, {"num_attention_heads", "n_head"})) facts.num_heads = *heads;
   if (auto it = c.find("rope_theta"); it != c.end() && it->is_number()) facts.rope_theta = it->get<double>();
   if (auto it = c.find("rope_scaling"); it != c.end() && !it->is_null()) {
     const std::string type = it->is_object() ? it->value("rope_type", it->value("type", std::string())) : "";
@@ -63,6 +62,7 @@ void read_hf_config(const fs::path& file, ModelConfig& config, AttentionFacts& a
   set_if(first_int(c, {"num_hidden_layers", "n_layer", "num_layers"}), config.num_layers);
   read_attention_facts(c, attention);
   const auto heads = first_int(c, {"num_attention_heads", "n_head"});
+  if (heads) attention.num_heads = *heads;
   set_if(first_int(c, {"num_key_value_heads", "multi_query_group_num"}), config.num_kv_heads);
   set_if(heads, config.num_kv_heads);
   const auto hidden = first_int(c, {"hidden_size", "n_embd", "d_model"});

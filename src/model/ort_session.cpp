@@ -91,10 +91,6 @@ GraphOptimizationLevel optimization_level(int level) {
   }
 }
 
-}  // namespace
-
-namespace {
-
 Ort::SessionOptions session_options_for(const SessionOptions& options) {
   Ort::SessionOptions session_options;
   if (options.intra_op_threads > 0) session_options.SetIntraOpNumThreads(options.intra_op_threads);

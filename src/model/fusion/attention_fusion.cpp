@@ -1,11 +1,8 @@
 #include "model/fusion/attention_fusion.hpp"
 
 #include <cmath>
-#include <functional>
 #include <optional>
 #include <set>
-
-#include "model/model_config.hpp"
 
 namespace ortlm::model {
 namespace {
@@ -38,19 +35,34 @@ class Matcher {
     return a && std::vector<int64_t>(expected) == a->ints;
   }
 
-  // Whether `value` is computed (directly or not) from `target`; the search stops at `barrier`.
-  bool depends_on(const std::string& value, const std::string& target,
-                  const std::string& barrier = {}) const {
+  // What walk_back does after visiting a value: look at what it is computed from, or not, or end.
+  enum class Step { expand, skip, stop };
+
+  // Visits `from` and the values it is computed from, each once, depth first. Returns whether
+  // `visit` ended the walk.
+  template <typename Visit>
+  bool walk_back(const std::string& from, Visit visit) const {
     std::set<std::string> seen;
-    std::vector<std::string> stack{value};
+    std::vector<std::string> stack{from};
     while (!stack.empty()) {
       std::string v = std::move(stack.back());
       stack.pop_back();
-      if (v == target) return true;
-      if (v == barrier || !seen.insert(v).second) continue;
+      if (!seen.insert(v).second) continue;
+      const Step step = visit(v);
+      if (step == Step::stop) return true;
+      if (step == Step::skip) continue;
       if (const auto* p = producer(v)) stack.insert(stack.end(), p->inputs.begin(), p->inputs.end());
     }
     return false;
+  }
+
+  // Whether `value` is computed (directly or not) from `target`; the search stops at `barrier`.
+  bool depends_on(const std::string& value, const std::string& target,
+                  const std::string& barrier = {}) const {
+    return walk_back(value, [&](const std::string& v) {
+      if (v == target) return Step::stop;
+      return v == barrier ? Step::skip : Step::expand;
+    });
   }
 
   // Follows `value` through single-consumer nodes of the given types; returns the last value.
@@ -108,18 +120,12 @@ class Matcher {
   // The rotary Add nodes computing `value`'s inputs, searched back from it; `barrier` not crossed.
   std::vector<std::string> rotaries_before(const std::string& value, const std::string& barrier) const {
     std::vector<std::string> found;
-    std::set<std::string> seen;
-    std::vector<std::string> stack{value};
-    while (!stack.empty()) {
-      std::string v = std::move(stack.back());
-      stack.pop_back();
-      if (v == barrier || !seen.insert(v).second) continue;
-      if (rotary(v)) {
-        found.push_back(v);
-        continue;
-      }
-      if (const auto* p = producer(v)) stack.insert(stack.end(), p->inputs.begin(), p->inputs.end());
-    }
+    walk_back(value, [&](const std::string& v) {
+      if (v == barrier) return Step::skip;
+      if (!rotary(v)) return Step::expand;
+      found.push_back(v);
+      return Step::skip;
+    });
     return found;
   }
 
@@ -127,19 +133,14 @@ class Matcher {
   // Gather(table, position_ids) with table [P, D] (D = head_size, halves equal) or [P, D/2].
   std::optional<std::vector<float>> gathered_table(const std::string& value, const std::string& positions,
                                                    int64_t head_size, int64_t rows) const {
-    std::set<std::string> seen;
-    std::vector<std::string> stack{value};
-    while (!stack.empty()) {
-      std::string v = std::move(stack.back());
-      stack.pop_back();
-      if (!seen.insert(v).second) continue;
+    std::optional<std::vector<float>> table;
+    walk_back(value, [&](const std::string& v) {
       const auto* p = producer(v);
-      if (!p) continue;
-      if (p->is("Gather") && p->inputs.size() == 2 && p->inputs[1] == positions)
-        return half_table(p->inputs[0], head_size, rows);
-      stack.insert(stack.end(), p->inputs.begin(), p->inputs.end());
-    }
-    return std::nullopt;
+      if (!p || !p->is("Gather") || p->inputs.size() != 2 || p->inputs[1] != positions) return Step::expand;
+      table = half_table(p->inputs[0], head_size, rows);
+      return Step::stop;
+    });
+    return table;
   }
 
  private:
@@ -196,6 +197,13 @@ NodeAttribute int_attribute(const char* name, int64_t value) {
   NodeAttribute a;
   a.name = name;
   a.i = value;
+  return a;
+}
+
+NodeAttribute float_attribute(const char* name, float value) {
+  NodeAttribute a;
+  a.name = name;
+  a.f = value;
   return a;
 }
 
@@ -391,10 +399,8 @@ AttentionFusionPlan plan_attention_fusion(const OnnxGraph& graph, const IoLayout
     edit.added.push_back(make_node("Unsqueeze", {kv.present_value, "ortlm/axis_2"}, {p + "values"}));
     GraphNode scores = make_node("FusedMatMul", {p + "query", p + "keys"}, {p + "scores"}, kMs);
     scores.attributes.push_back(int_attribute("transB", 1));
-    NodeAttribute alpha;
-    alpha.name = "alpha";
-    alpha.f = static_cast<float>(1.0 / std::sqrt(static_cast<double>(geo.head_size)));
-    scores.attributes.push_back(alpha);
+    scores.attributes.push_back(
+        float_attribute("alpha", static_cast<float>(1.0 / std::sqrt(static_cast<double>(geo.head_size)))));
     edit.added.push_back(std::move(scores));
     edit.added.push_back(make_node("Add", {p + "scores", masks[lm.mask]}, {p + "masked_scores"}));
     GraphNode softmax = make_node("Softmax", {p + "masked_scores"}, {p + "probs"});

@@ -45,22 +45,12 @@ void read_ints(const MessageReader& r, std::vector<int64_t>& out, const std::str
     return;
   }
   if (r.wire() != kLengthDelimited) return;
-  // A packed list is a run of varints: read it as a message of (field 1, varint) pairs would not
-  // work, so decode the varints directly.
-  const auto bytes = r.bytes();
-  uint64_t value = 0;
-  int shift = 0;
-  for (char c : bytes) {
-    const auto byte = static_cast<uint8_t>(c);
-    value |= static_cast<uint64_t>(byte & 0x7f) << shift;
-    shift += 7;
-    if (!(byte & 0x80)) {
-      out.push_back(static_cast<int64_t>(value));
-      value = 0;
-      shift = 0;
-    } else if (shift >= 64) {
+  const auto bytes = r.bytes();  // packed: varints back to back
+  for (size_t pos = 0; pos < bytes.size();) {
+    uint64_t value = 0;
+    if (proto::decode_varint(bytes, pos, value) != proto::VarintStatus::ok)
       throw Error(file + ": not a valid ONNX model: bad packed integer list");
-    }
+    out.push_back(static_cast<int64_t>(value));
   }
 }
 
@@ -70,12 +60,9 @@ void read_floats(const MessageReader& r, std::vector<float>& out) {
     return;
   }
   if (r.wire() != kLengthDelimited) return;
-  const auto bytes = r.bytes();
-  for (size_t at = 0; at + 4 <= bytes.size(); at += 4) {
-    uint32_t bits;
-    std::memcpy(&bits, bytes.data() + at, 4);
-    out.push_back(as_float(bits));
-  }
+  const auto bytes = r.bytes();  // packed
+  for (size_t at = 0; at + 4 <= bytes.size(); at += 4)
+    out.push_back(as_float(proto::load_fixed32(bytes.data() + at)));
 }
 
 NodeAttribute read_attribute(MessageReader r, bool& has_subgraph, const std::string& file) {
@@ -348,25 +335,29 @@ std::string OnnxGraph::serialize(const GraphEdit& edit) const {
   return model.take();
 }
 
-std::string encode_float_tensor(const std::string& name, const std::vector<int64_t>& dims,
-                                const std::vector<float>& values) {
+namespace {
+
+template <typename T>
+std::string encode_tensor(const std::string& name, const std::vector<int64_t>& dims, uint64_t data_type,
+                          const std::vector<T>& values) {
   MessageWriter w;
   for (int64_t d : dims) w.varint_field(field::kTensorDims, static_cast<uint64_t>(d));
-  w.varint_field(field::kTensorDataType, kFloat32);
+  w.varint_field(field::kTensorDataType, data_type);
   w.bytes_field(field::kTensorName, name);
-  w.bytes_field(field::kTensorRawData, std::string_view(reinterpret_cast<const char*>(values.data()),
-                                                        values.size() * sizeof(float)));
+  w.bytes_field(field::kTensorRawData,
+                std::string_view(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(T)));
   return w.take();
 }
 
+}  // namespace
+
+std::string encode_float_tensor(const std::string& name, const std::vector<int64_t>& dims,
+                                const std::vector<float>& values) {
+  return encode_tensor(name, dims, kFloat32, values);
+}
+
 std::string encode_int64_tensor(const std::string& name, const std::vector<int64_t>& values) {
-  MessageWriter w;
-  w.varint_field(field::kTensorDims, values.size());
-  w.varint_field(field::kTensorDataType, kInt64);
-  w.bytes_field(field::kTensorName, name);
-  w.bytes_field(field::kTensorRawData, std::string_view(reinterpret_cast<const char*>(values.data()),
-                                                        values.size() * sizeof(int64_t)));
-  return w.take();
+  return encode_tensor(name, {static_cast<int64_t>(values.size())}, kInt64, values);
 }
 
 }  // namespace ortlm::model

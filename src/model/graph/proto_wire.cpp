@@ -43,19 +43,34 @@ bool MessageReader::next() {
   return true;
 }
 
-uint32_t MessageReader::fixed32() const {
+VarintStatus decode_varint(std::string_view data, size_t& pos, uint64_t& value) {
+  value = 0;
+  for (int shift = 0; shift < 64; shift += 7) {
+    if (pos >= data.size()) return VarintStatus::truncated;
+    const auto byte = static_cast<uint8_t>(data[pos++]);
+    value |= static_cast<uint64_t>(byte & 0x7f) << shift;
+    if (!(byte & 0x80)) return VarintStatus::ok;
+  }
+  return VarintStatus::too_long;
+}
+
+uint32_t load_fixed32(const char* bytes) {
   uint32_t bits = 0;
-  std::memcpy(&bits, data_.data() + pos_ - 4, 4);  // little-endian on every platform ORT supports
+  std::memcpy(&bits, bytes, 4);
   return bits;
 }
 
+uint32_t MessageReader::fixed32() const { return load_fixed32(data_.data() + pos_ - 4); }
+
 uint64_t MessageReader::varint() {
-  uint64_t result = 0;
-  for (int shift = 0; shift < 64; shift += 7) {
-    if (pos_ >= data_.size()) fail("truncated varint");
-    const auto byte = static_cast<uint8_t>(data_[pos_++]);
-    result |= static_cast<uint64_t>(byte & 0x7f) << shift;
-    if (!(byte & 0x80)) return result;
+  uint64_t value = 0;
+  switch (decode_varint(data_, pos_, value)) {
+    case VarintStatus::ok:
+      return value;
+    case VarintStatus::truncated:
+      fail("truncated varint");
+    case VarintStatus::too_long:
+      break;
   }
   fail("varint longer than 10 bytes");
 }

@@ -11,6 +11,12 @@ namespace ortlm::model::proto {
 
 enum WireType : uint32_t { kVarint = 0, kFixed64 = 1, kLengthDelimited = 2, kFixed32 = 5 };
 
+enum class VarintStatus { ok, truncated, too_long };
+// Decodes the varint at data[pos], advancing pos past it (also used for packed repeated fields).
+VarintStatus decode_varint(std::string_view data, size_t& pos, uint64_t& value);
+// A little-endian fixed32 field's bits (every platform ONNX Runtime supports is little-endian).
+uint32_t load_fixed32(const char* bytes);
+
 // One protobuf message: iterates over (field, wire type, value) without copying.
 class MessageReader {
  public:
