@@ -12,7 +12,7 @@ ORT_NPM_TGZ_SHA256="6e3390d6b783e7be946fad629292799da28d0b42f84856e50d2c1b038329
 ORT_LIB_SHA256="ffb75a925ba05e47b235bb66e3e3911714a80b328a9c9425539feb204aa32a23"
 ORT_DIR="third_party/onnxruntime"
 
-APT_PACKAGES=(build-essential cmake pkg-config git clang clang-format libclang-rt-14-dev
+APT_PACKAGES=(build-essential cmake pkg-config git ccache clang clang-format libclang-rt-14-dev
   nlohmann-json3-dev libpcre2-dev libutf8proc-dev libcpp-httplib-dev libcli11-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev libmimalloc-dev python3-onnx python3-numpy)
 

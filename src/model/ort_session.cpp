@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cstdlib>
 #include <utility>
 
 #include "ortlm/error.hpp"
@@ -10,7 +11,16 @@
 namespace ortlm::model {
 
 Ort::Env& ort_env() {
-  static Ort::Env env(ORT_LOGGING_LEVEL_ERROR, "ortlm");
+  static Ort::Env& env = []() -> Ort::Env& {
+    // ONNX Runtime 1.2x+ on Linux starts a telemetry system when the Env is created: it writes a
+    // device id and an event database under ~/.cache/Microsoft, would upload events over HTTPS, and
+    // runs a recursive std::regex over /proc/self/cmdline, so a long prompt given with -p (50 KB of
+    // argv) overflows the stack inside it. A local engine sends nothing anywhere: off before creation.
+    ::setenv("ORT_DISABLE_TELEMETRY", "1", 1);
+    static Ort::Env created(ORT_LOGGING_LEVEL_ERROR, "ortlm");
+    created.DisableTelemetryEvents();
+    return created;
+  }();
   return env;
 }
 
