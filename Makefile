@@ -45,17 +45,21 @@ test: test-release test-asan
 bench: build
 	@bash bench/run_all.sh
 
-# Short libFuzzer runs of the tokenizer and template engines (clang, ASan+UBSan); FUZZ_SECONDS each.
+# Short libFuzzer runs of every fuzz/*_fuzz.cpp target (clang, ASan+UBSan), FUZZ_SECONDS each, from
+# the seed corpus in fuzz/corpus/<target>/. Runaway memory is a finding: -rss_limit_mb and -malloc_limit_mb.
 FUZZ_SECONDS ?= 60
+FUZZERS ?= $(patsubst fuzz/%.cpp,%,$(wildcard fuzz/*_fuzz.cpp))
 fuzz: setup
 	@CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DORTLM_BUILD_FUZZERS=ON \
 	  -DORTLM_BUILD_TESTS=OFF -DORTLM_BUILD_BENCH=OFF >/dev/null
-	@cmake --build build-fuzz -j $(JOBS) --target tokenizer_fuzz template_fuzz
-	@for f in tokenizer_fuzz template_fuzz; do \
-	  echo "== $$f ($(FUZZ_SECONDS) s)"; mkdir -p build-fuzz/corpus-$$f; \
-	  build-fuzz/fuzz/$$f build-fuzz/corpus-$$f -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=4096 \
+	@cmake --build build-fuzz -j $(JOBS) --target $(FUZZERS)
+	@for f in $(FUZZERS); do \
+	  echo "== $$f ($(FUZZ_SECONDS) s)"; mkdir -p build-fuzz/corpus/$$f build-fuzz/findings/$$f; \
+	  if [ -d fuzz/corpus/$$f ]; then cp -rn fuzz/corpus/$$f/. build-fuzz/corpus/$$f/; fi; \
+	  build-fuzz/fuzz/$$f build-fuzz/corpus/$$f -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+	    -rss_limit_mb=2048 -malloc_limit_mb=1024 -artifact_prefix=build-fuzz/findings/$$f/ \
 	    -print_final_stats=1 >build-fuzz/$$f.log 2>&1; status=$$?; tail -n 12 build-fuzz/$$f.log; \
-	  [ $$status -eq 0 ] || exit 1; \
+	  [ $$status -eq 0 ] || { echo "$$f: finding in build-fuzz/findings/$$f (log: build-fuzz/$$f.log)"; exit 1; }; \
 	done
 
 install: build

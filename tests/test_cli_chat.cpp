@@ -85,8 +85,9 @@ TEST_F(CliChat, FallbackTemplateOneReply) {
   EXPECT_EQ(out["prompt_ids"][0], 1);
   EXPECT_EQ(out["new_ids"].size(), 20u);
   EXPECT_EQ(out["stop_reason"], "max_tokens");
-  EXPECT_EQ(plain.output, out["reply"].get<std::string>() + "\n");
-  const auto keys = std::vector<std::string>{"reply", "prompt", "prompt_ids", "new_ids", "stop_reason"};
+  EXPECT_EQ(plain.output, out["text"].get<std::string>() + "\n");
+  const auto keys =
+      std::vector<std::string>{"prompt", "prompt_ids", "new_ids", "text", "stop_reason", "seed"};
   for (const auto& key : keys) EXPECT_TRUE(out.contains(key)) << key;
 }
 
@@ -102,7 +103,9 @@ TEST_F(CliChat, ModelTemplateRendersAndTokenizesWithoutSpecialTokens) {
   EXPECT_EQ(ids[0], 1);  // the template's "<s>" text, not a second BOS
   EXPECT_NE(ids[1], 1);
   // Greedy replies are deterministic.
-  EXPECT_EQ(chat_json(model, kConversation), out);
+  const ojson again = chat_json(model, kConversation);
+  EXPECT_EQ(again["new_ids"], out["new_ids"]);
+  EXPECT_EQ(again["text"], out["text"]);
   // --system replaces the file's system message.
   const ojson replaced = chat_json(model, kConversation, "--greedy -n 4 --system 'Be brief.'");
   EXPECT_EQ(replaced["prompt"], "<s>system: Be brief.\nuser: Hi\nassistant:");
@@ -117,7 +120,7 @@ TEST_F(CliChat, InteractiveThroughAPipe) {
     ASSERT_EQ(r.exit_code, 0) << r.output;
     // The same three turns asked one at a time: /system resets the history, /reset keeps the system message.
     auto reply = [&](const ojson& messages) {
-      return chat_json(model, messages, "--greedy -n 8")["reply"].get<std::string>();
+      return chat_json(model, messages, "--greedy -n 8")["text"].get<std::string>();
     };
     const ojson system = {{"role", "system"}, {"content", "Be brief"}};
     const std::string expected = reply({{{"role", "user"}, {"content", "Hello"}}}) + "\n" +
@@ -138,7 +141,7 @@ TEST_F(CliChat, InteractiveThroughAPipe) {
 }
 
 TEST_F(CliChat, StopStringEndsTheReply) {
-  const std::string reply = chat_json(test::bundled_model(), kConversation)["reply"];
+  const std::string reply = chat_json(test::bundled_model(), kConversation)["text"];
   // A word from the middle of the greedy reply (letters only, so that it needs no shell quoting).
   size_t begin = 1;
   while (begin < reply.size() && !std::islower(static_cast<unsigned char>(reply[begin]))) ++begin;
@@ -148,7 +151,7 @@ TEST_F(CliChat, StopStringEndsTheReply) {
   const std::string stop = reply.substr(begin, end - begin);
   const ojson out = chat_json(test::bundled_model(), kConversation, "--greedy -n 20 --stop " + stop);
   EXPECT_EQ(out["stop_reason"], "stop_string");
-  const std::string cut = out["reply"];
+  const std::string cut = out["text"];
   EXPECT_EQ(cut, reply.substr(0, reply.find(stop)));
 }
 

@@ -578,6 +578,21 @@ def gen_bad_unknown_input(out):
     return d
 
 
+def gen_bad_nan_logits(out):
+    """A decoder whose logit for token 5 is NaN at every position (a broken export): generation must
+    stop with an error naming it, never emit garbage."""
+    d = write_llama_folder(out, "bad-nan-logits", LLAMA_TEST, 9)
+    path = os.path.join(d, "onnx", "model.onnx")
+    model = onnx.load(path)
+    for i, init in enumerate(model.graph.initializer):
+        if init.name == "lm_head.weight":
+            w = numpy_helper.to_array(init).copy()
+            w[:, 5] = np.nan
+            model.graph.initializer[i].CopyFrom(numpy_helper.from_array(w, init.name))
+    save(model, path)
+    return d
+
+
 def gen_smollm2(out):
     return write_llama_folder(out, "smollm2-135m", SMOLLM2, 135, external=True,
                               config_extra={"architectures": ["LlamaForCausalLM"]})
@@ -593,6 +608,7 @@ TESTS = {
     "gpt2-optimum": gen_gpt2_optimum,
     "genai-gpt2-int32": gen_genai_gpt2_int32,
     "bad-unknown-input": gen_bad_unknown_input,
+    "bad-nan-logits": gen_bad_nan_logits,
 }
 PRESETS = {"smollm2-135m": gen_smollm2}
 

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -12,19 +13,29 @@
 
 namespace ortlm {
 
+// Ranges are checked by validate() (and by every generate call): a value outside them is an error
+// naming the field and its range, never silently changed.
 struct GenerationOptions {
-  int32_t max_new_tokens = 256;
-  bool greedy = false;       // argmax; ignores the sampling fields below
-  float temperature = 1.0f;  // <= 0 means greedy
-  int32_t top_k = 0;         // 0 = off
-  float top_p = 1.0f;        // 1 = off
-  float min_p = 0.0f;        // 0 = off
-  float repetition_penalty = 1.0f;
-  uint64_t seed = 0;
+  int32_t max_new_tokens = 256;           // >= 0
+  bool greedy = false;                    // argmax; ignores the sampling fields below
+  float temperature = 1.0f;               // 0 = greedy, else in [kMinTemperature, kMaxTemperature]
+  int32_t top_k = 0;                      // >= 0; 0 = off
+  float top_p = 1.0f;                     // (0, 1]; 1 = off
+  float min_p = 0.0f;                     // [0, 1]; 0 = off
+  float repetition_penalty = 1.0f;        // [kMinRepetitionPenalty, kMaxRepetitionPenalty]; 1 = off
+  std::optional<uint64_t> seed;           // unset: a fresh random seed, reported in GenerationResult::seed
   bool stop_at_eos = true;                // the model's eos ids end generation
-  std::vector<int32_t> stop_token_ids;    // extra ids that end generation
+  std::vector<int32_t> stop_token_ids;    // extra ids that end generation (in the model's vocabulary)
   std::vector<std::string> stop_strings;  // generation ends once the text contains one (it is cut off)
 };
+
+// Below this a temperature divides logits into infinities; above it sampling is uniform anyway.
+inline constexpr float kMinTemperature = 1e-3f, kMaxTemperature = 1e3f;
+inline constexpr float kMinRepetitionPenalty = 1e-2f, kMaxRepetitionPenalty = 1e2f;
+
+// Throws ortlm::Error naming the first field out of range and the range allowed. `vocab_size` > 0
+// also checks stop_token_ids against the model's vocabulary.
+void validate(const GenerationOptions& options, int32_t vocab_size = 0);
 
 enum class StopReason { eos, stop_token, stop_string, max_tokens, context_full, cancelled };
 const char* to_string(StopReason reason);
@@ -34,6 +45,7 @@ struct GenerationResult {
   std::vector<int32_t> new_ids;
   std::string text;  // decoded text of new_ids (empty when the model has no tokenizer)
   StopReason stop_reason = StopReason::max_tokens;
+  uint64_t seed = 0;  // the sampling seed used (given, or drawn at random)
   double prefill_seconds = 0;
   double decode_seconds = 0;
   double decode_tokens_per_second() const;

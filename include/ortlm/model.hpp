@@ -20,7 +20,9 @@ namespace ortlm {
 enum class AttentionFusion { automatic, always, never };
 
 struct SessionOptions {
-  int intra_op_threads = 0;  // 0 = auto: 1 for models under 64 MiB, else one per physical core
+  // Threads: 0 = auto (intra-op: 1 for models under 64 MiB, else one per physical core); at most
+  // kMaxThreadsPerCore x the machine's logical cores (more only slows ONNX Runtime down).
+  int intra_op_threads = 0;
   int inter_op_threads = 1;
   std::string provider = "cpu";       // execution provider by name: cpu, cuda, tensorrt, dml, coreml, ...
   int graph_optimization_level = 99;  // 0 none, 1 basic, 2 extended, 99 all
@@ -28,7 +30,14 @@ struct SessionOptions {
   // has) decodes ~10% faster without it; with glibc malloc the arena is the better choice.
   bool cpu_arena = true;
   AttentionFusion attention_fusion = AttentionFusion::automatic;
+  // The context length in tokens; 0 = the model's own (config.json / genai_config.json). Needed for
+  // a bare .onnx file without config files.
+  int32_t context_length = 0;
 };
+
+inline constexpr int kMaxThreadsPerCore = 4;
+// The longest context ortlm accepts, from a config file or SessionOptions (2^20 tokens).
+inline constexpr int32_t kMaxContextLength = 1 << 20;
 
 // Facts about the model, from config.json / genai_config.json / generation_config.json and the graph.
 struct ModelConfig {

@@ -2,6 +2,7 @@
 // or for one reply to a conversation file (`--messages conv.json [--json]`).
 #include <unistd.h>
 
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -12,6 +13,7 @@
 #include "cli/chat_session.hpp"
 #include "cli/commands.hpp"
 #include "cli/default_model.hpp"
+#include "cli/generation_flags.hpp"
 #include "cli/messages_file.hpp"
 #include "cli/session_defaults.hpp"
 #include "ortlm/error.hpp"
@@ -31,13 +33,15 @@ struct ChatArgs {
   bool system_given = false;
   std::string template_name;
   std::string kwargs_json;
-  GenerationOptions options;
+  GenerationFlags flags;
+  GenerationOptions options;  // from the flags, checked
   bool json = false;
   SessionOptions session = default_session_options();
 
-  ChatArgs() {
-    options.temperature = 0.7f;
-    options.top_p = 0.9f;
+  ChatArgs() {  // a chat samples by default, as chat front ends do; --greedy turns it off
+    flags.options.temperature = 0.7f;
+    flags.options.top_p = 0.9f;
+    flags.sampling_flag_given = true;
   }
 };
 
@@ -58,13 +62,17 @@ struct Chat {
   std::shared_ptr<Model> model;
   std::unique_ptr<Generator> generator;
   std::unique_ptr<ChatSession> session;
+  ResultTimes times;  // the model's load time
 };
 
 Chat open_chat(const ChatArgs& args) {
   Chat chat;
   const std::filesystem::path path =
       args.model.empty() ? default_model_path() : std::filesystem::path(args.model);
+  const auto start = std::chrono::steady_clock::now();
   chat.model = Model::load(path, args.session);
+  chat.times.load_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  validate(args.options, chat.model->config().vocab_size);  // stop ids against the vocabulary
   const Tokenizer* tokenizer = chat.model->tokenizer();
   if (!tokenizer)
     throw Error(chat.model->folder().string() + ": the model has no tokenizer.json; chat needs one");
@@ -106,11 +114,7 @@ void run_once(const ChatArgs& args, Chat& chat, MessagesFile file) {
   report_dropped(prompt);
   if (args.json) {
     const GenerationResult result = chat.generator->generate(prompt.ids, args.options);
-    const ojson out = {{"reply", result.text},
-                       {"prompt", prompt.text},
-                       {"prompt_ids", result.prompt_ids},
-                       {"new_ids", result.new_ids},
-                       {"stop_reason", to_string(result.stop_reason)}};
+    const ojson out = result_json(prompt.text, result, chat.times);
     std::printf("%s\n", out.dump(-1, ' ', false, ojson::error_handler_t::replace).c_str());
     return;
   }
@@ -223,25 +227,17 @@ void register_chat(CLI::App& app) {
   cmd->add_option("--messages", args->messages_path,
                   "JSON file (a list of messages, or {\"messages\", \"tools\"}): print one reply and exit");
   cmd->add_flag("--json", args->json,
-                "With --messages: print {reply, prompt, prompt_ids, new_ids, stop_reason}");
+                "With --messages: print the reply as generate --json does (prompt, ids, text, stop reason, "
+                "seed, timings)");
   auto* system = cmd->add_option("--system", args->system, "System message");
   cmd->add_option("--template-name", args->template_name, "Which of several named chat templates to use");
   cmd->add_option("--kwargs", args->kwargs_json, "Extra template variables as a JSON object");
-  GenerationOptions& o = args->options;
-  cmd->add_option("-n,--max-new-tokens", o.max_new_tokens, "Tokens to generate at most per reply")
-      ->capture_default_str();
-  cmd->add_flag("--greedy", o.greedy, "Always take the most likely token");
-  cmd->add_option("--temperature", o.temperature, "Sampling temperature")->capture_default_str();
-  cmd->add_option("--top-p", o.top_p, "Nucleus sampling mass (1 = off)")->capture_default_str();
-  cmd->add_option("--top-k", o.top_k, "Keep the K most likely tokens (0 = off)")->capture_default_str();
-  cmd->add_option("--min-p", o.min_p, "Drop tokens below min-p x the top probability");
-  cmd->add_option("--repetition-penalty", o.repetition_penalty, "Penalty for tokens already seen");
-  cmd->add_option("--seed", o.seed, "Random seed")->capture_default_str();
-  cmd->add_option("--stop", o.stop_strings, "Also end a reply when it contains this string (repeatable)");
+  add_generation_flags(cmd, args->flags);
   add_session_flags(cmd, args->session);
   cmd->callback([args, system] {
     args->system_given = system->count() > 0;
     if (args->json && args->messages_path.empty()) throw Error("--json needs --messages");
+    args->options = generation_options(args->flags);
     run_chat(*args);
   });
 }

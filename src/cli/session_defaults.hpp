@@ -1,8 +1,10 @@
 #pragma once
 // Session options every CLI command starts from, and the flags that change them.
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <map>
 #include <string>
+#include <thread>
 
 #include "ortlm/model.hpp"
 
@@ -16,9 +18,18 @@ inline SessionOptions default_session_options() {
   return options;
 }
 
-// --threads, --provider and --fusion, shared by the commands that load a model.
+// --threads, --provider, --fusion and --context, shared by the commands that load a model.
 inline void add_session_flags(CLI::App* cmd, SessionOptions& options) {
-  cmd->add_option("--threads", options.intra_op_threads, "ONNX Runtime intra-op threads (0 = default)");
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int most_threads = kMaxThreadsPerCore * cores;
+  cmd->add_option("--threads", options.intra_op_threads,
+                  "ONNX Runtime intra-op threads: 0 = auto, at most " + std::to_string(most_threads) + " (" +
+                      std::to_string(kMaxThreadsPerCore) + " x the logical cores)")
+      ->check(CLI::Range(0, most_threads));
+  cmd->add_option(
+         "--context", options.context_length,
+         "Context length in tokens (default: the model's; needed for a bare .onnx without config.json)")
+      ->check(CLI::Range(1, kMaxContextLength));
   cmd->add_option("--provider", options.provider, "Execution provider: cpu, cuda, ...")
       ->capture_default_str();
   cmd->add_option_function<std::string>(

@@ -1,30 +1,54 @@
 #include "cli/token_ids.hpp"
 
+#include <cctype>
 #include <cstdint>
 
 #include "ortlm/error.hpp"
 
 namespace ortlm::cli {
 
+namespace {
+
+bool is_space(char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; }
+
+}  // namespace
+
 std::vector<int32_t> parse_token_ids(const std::string& text, const std::string& what) {
-  static constexpr const char* kSeparators = " \t\r\n,";
   std::vector<int32_t> ids;
-  for (size_t pos = text.find_first_not_of(kSeparators); pos != std::string::npos;
-       pos = text.find_first_not_of(kSeparators, pos)) {
-    const size_t end = text.find_first_of(kSeparators, pos);
-    const std::string item = text.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
-    size_t used = 0;
-    long long value = -1;
-    try {
-      value = std::stoll(item, &used);
-    } catch (const std::exception&) {
-      used = 0;
+  size_t pos = 0;
+  auto skip_spaces = [&] {
+    while (pos < text.size() && is_space(text[pos])) ++pos;
+  };
+  auto fail = [&](const std::string& why) -> void {
+    throw Error(what + ": " + why + " at character " + std::to_string(pos + 1) +
+                " (ids are integers in [0, 2147483647] separated by commas or spaces)");
+  };
+  skip_spaces();
+  bool need_id = false;  // after a comma, an id must follow: "1,,2" and "1," are mistakes
+  while (pos < text.size()) {
+    const size_t start = pos;
+    int64_t value = 0;
+    while (pos < text.size() && std::isdigit(static_cast<unsigned char>(text[pos]))) {
+      value = value * 10 + (text[pos] - '0');
+      if (value > INT32_MAX) fail("'" + text.substr(start, pos - start + 1) + "...' is too large");
+      ++pos;
     }
-    if (used != item.size() || value < 0 || value > INT32_MAX)
-      throw Error(what + ": '" + item + "' is not a token id");
+    if (pos == start && text[pos] == ',') fail("an id is missing");
+    if (pos == start || (pos < text.size() && !is_space(text[pos]) && text[pos] != ',')) {
+      size_t end = start;
+      while (end < text.size() && !is_space(text[end]) && text[end] != ',') ++end;
+      pos = start;
+      fail("'" + text.substr(start, end - start) + "' is not a token id");
+    }
     ids.push_back(static_cast<int32_t>(value));
-    pos = end;
+    skip_spaces();
+    need_id = pos < text.size() && text[pos] == ',';
+    if (need_id) {
+      ++pos;
+      skip_spaces();
+    }
   }
+  if (need_id) fail("an id is missing after the last comma");
   return ids;
 }
 

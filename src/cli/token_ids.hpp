@@ -6,7 +6,8 @@
 
 namespace ortlm::cli {
 
-// Splits on commas and whitespace; throws ortlm::Error naming `what` and the bad item.
+// Ids separated by commas and/or whitespace; throws ortlm::Error naming `what`, the character and
+// the bad item ("1,,2", "1,", "-1", "x" and values past INT32_MAX are refused).
 std::vector<int32_t> parse_token_ids(const std::string& text, const std::string& what);
 
 // "1 2 3".

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <optional>
+#include <random>
 
 #include "engine/sampler.hpp"
 #include "engine/stop_strings.hpp"
@@ -35,6 +36,16 @@ double GenerationResult::decode_tokens_per_second() const {
                                                   : 0.0;
 }
 
+namespace {
+
+// A seed from the system's entropy source, as llama.cpp draws one when none is given.
+uint64_t random_seed() {
+  std::random_device device;
+  return (uint64_t{device()} << 32) | device();
+}
+
+}  // namespace
+
 struct Generator::State {
   std::vector<float> logits;      // scratch copy the sampler may modify
   std::vector<int32_t> sequence;  // prompt + new ids
@@ -66,16 +77,21 @@ GenerationResult Generator::generate(std::span<const int32_t> prompt_ids, const 
     if (!config.bos_token_id) throw Error("empty prompt and the model has no BOS token to start from");
     result.prompt_ids.push_back(*config.bos_token_id);
   }
+  if (config.context_length <= 0)
+    throw Error(model_->onnx_path().string() +
+                ": the context length is unknown (no max_position_embeddings in config.json, no "
+                "context_length in genai_config.json): give it with --context N "
+                "(SessionOptions::context_length)");
   const int32_t prompt_length = static_cast<int32_t>(result.prompt_ids.size());
   if (prompt_length > config.context_length)
     throw Error("the prompt has " + std::to_string(prompt_length) +
                 " tokens, more than the model's context length " + std::to_string(config.context_length));
-  if (options.max_new_tokens < 0) throw Error("max_new_tokens must be >= 0");
   for (int32_t id : result.prompt_ids)
     if (id < 0 || id >= runner.vocab_size())
       throw Error("prompt token id " + std::to_string(id) + " is outside the model's vocabulary (size " +
                   std::to_string(runner.vocab_size()) + ")");
-  engine::Sampler sampler(options, runner.vocab_size());
+  result.seed = options.seed ? *options.seed : random_seed();
+  engine::Sampler sampler(options, runner.vocab_size(), result.seed);  // validates the options
 
   const Tokenizer* tokenizer = model_->tokenizer();
   std::optional<StreamDecoder> detokenizer;

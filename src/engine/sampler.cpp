@@ -8,12 +8,23 @@
 
 namespace ortlm::engine {
 
-Sampler::Sampler(const GenerationOptions& options, int32_t vocab_size)
-    : options_(options), greedy_(options.greedy || options.temperature <= 0.0f), rng_(options.seed) {
-  if (options.top_p <= 0.0f || options.top_p > 1.0f) throw Error("top_p must be in (0, 1]");
-  if (options.min_p < 0.0f || options.min_p >= 1.0f) throw Error("min_p must be in [0, 1)");
-  if (options.top_k < 0) throw Error("top_k must be >= 0");
-  if (options.repetition_penalty <= 0.0f) throw Error("repetition_penalty must be > 0");
+namespace {
+
+// The first id whose logit is NaN or +inf (either makes the softmax NaN), or -1.
+int32_t first_non_finite(std::span<const float> logits) {
+  bool bad = false;
+  for (float v : logits) bad |= !(v < INFINITY);  // one vectorisable pass; false for NaN too
+  if (!bad) return -1;
+  for (size_t i = 0; i < logits.size(); ++i)
+    if (!(logits[i] < INFINITY)) return static_cast<int32_t>(i);
+  return -1;
+}
+
+}  // namespace
+
+Sampler::Sampler(const GenerationOptions& options, int32_t vocab_size, uint64_t seed)
+    : options_(options), greedy_(options.greedy || options.temperature == 0.0f), rng_(seed) {
+  validate(options, vocab_size);
   candidates_.reserve(static_cast<size_t>(vocab_size));
   probs_.reserve(static_cast<size_t>(vocab_size));
   seen_.assign(static_cast<size_t>(vocab_size), 0);
@@ -31,6 +42,10 @@ void Sampler::apply_repetition_penalty(std::span<float> logits, std::span<const 
 }
 
 int32_t Sampler::next(std::span<float> logits, std::span<const int32_t> history) {
+  if (const int32_t bad = first_non_finite(logits); bad >= 0)
+    throw Error("the model produced a non-finite logit (" + std::to_string(logits[bad]) + " for token id " +
+                std::to_string(bad) + " after " + std::to_string(history.size()) +
+                " tokens): its weights or its export are broken");
   if (options_.repetition_penalty != 1.0f) apply_repetition_penalty(logits, history);
   if (greedy_) return static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
   return sample(logits);

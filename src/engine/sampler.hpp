@@ -12,10 +12,11 @@ namespace ortlm::engine {
 
 class Sampler {
  public:
-  Sampler(const GenerationOptions& options, int32_t vocab_size);
+  // `options` must have passed validate(); `seed` is the seed to use (GenerationOptions::seed or drawn).
+  Sampler(const GenerationOptions& options, int32_t vocab_size, uint64_t seed);
   // `logits` is scratch space: it is modified. `history` are the ids seen so far (for penalties).
+  // Throws ortlm::Error when the logits hold NaN or +inf (a broken model must not emit garbage).
   int32_t next(std::span<float> logits, std::span<const int32_t> history);
-  bool greedy() const { return greedy_; }
 
  private:
   void apply_repetition_penalty(std::span<float> logits, std::span<const int32_t> history);

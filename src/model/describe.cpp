@@ -55,7 +55,10 @@ std::string Model::describe() const {
   out << "head size:     " << config_.head_size << "\n";
   out << "kv dtype:      " << model::element_type_name(layout.kv_type) << "\n";
   out << "vocabulary:    " << config_.vocab_size << "\n";
-  out << "context:       " << config_.context_length << "\n";
+  if (config_.context_length > 0)
+    out << "context:       " << config_.context_length << "\n";
+  else
+    out << "context:       unknown (no config file states it; give --context N to generate)\n";
   out << "batch axis:    " << (layout.batch_dynamic ? "dynamic" : "static") << "\n";
   out << "sequence axis: " << (layout.sequence_dynamic ? "dynamic" : "static") << "\n";
   auto id_text = [](const std::optional<int32_t>& id) { return id ? std::to_string(*id) : std::string("-"); };

@@ -23,16 +23,13 @@ void check_external_data(const fs::path& onnx, const model::OnnxSummary& summary
   }
 }
 
-// Facts the graph states win over config files that disagree or are silent.
-void complete_config(ModelConfig& config, const model::IoLayout& layout, const fs::path& onnx) {
+// Facts the graph states win over config files that disagree or are silent. The context length may
+// stay unknown (0): the model can still be described, and generation asks for --context.
+void complete_config(ModelConfig& config, const model::IoLayout& layout) {
   config.vocab_size = static_cast<int32_t>(layout.vocab_size);
   config.num_layers = static_cast<int32_t>(layout.kv.size());
   config.num_kv_heads = static_cast<int32_t>(layout.kv_heads);
   config.head_size = static_cast<int32_t>(layout.head_size);
-  if (config.context_length <= 0)
-    throw Error(onnx.string() +
-                ": the context length is unknown (no max_position_embeddings in config.json, " +
-                "no context_length in genai_config.json)");
 }
 
 // Weights of the .onnx file and its external data files.
@@ -68,13 +65,20 @@ std::shared_ptr<Model> Model::load(const fs::path& path, const SessionOptions& o
   model->onnx_path_ = files.onnx;
   model->folder_ = files.folder;
   model->config_ = config_files.config;
+  if (options.context_length < 0 || options.context_length > kMaxContextLength)
+    throw Error("context length must be in [1, " + std::to_string(kMaxContextLength) +
+                "] (or 0 for the model's own), not " + std::to_string(options.context_length));
+  if (options.context_length > 0) model->config_.context_length = options.context_length;
   const uintmax_t weights = weight_bytes(files.onnx, summary);
   const SessionOptions session_options = resolve_threads(options, weights);
   auto session = model::create_session(files.onnx, session_options);
   auto layout = model::detect_io_layout(session, config_files.names, model->config_, files.onnx.string());
-  complete_config(model->config_, layout, files.onnx);
+  complete_config(model->config_, layout);
   model->attention_fusion_note_ = "as exported (fusion off)";
-  if (options.attention_fusion == AttentionFusion::automatic && weights >= kSmallModelBytes)
+  if (options.attention_fusion != AttentionFusion::never && model->config_.context_length <= 0)
+    model->attention_fusion_note_ =
+        "as exported (the context length, which sizes the RoPE tables, is unknown)";
+  else if (options.attention_fusion == AttentionFusion::automatic && weights >= kSmallModelBytes)
     model->attention_fusion_note_ = "as exported (fusion is automatic below 64 MiB of weights)";
   else if (options.attention_fusion != AttentionFusion::never) {
     const model::AttentionGeometry geometry{

@@ -4,6 +4,8 @@
 #include <array>
 #include <cctype>
 #include <cstdlib>
+#include <string>
+#include <thread>
 #include <utility>
 
 #include "ortlm/error.hpp"
@@ -17,7 +19,9 @@ Ort::Env& ort_env() {
     // runs a recursive std::regex over /proc/self/cmdline, so a long prompt given with -p (50 KB of
     // argv) overflows the stack inside it. A local engine sends nothing anywhere: off before creation.
     ::setenv("ORT_DISABLE_TELEMETRY", "1", 1);
-    static Ort::Env created(ORT_LOGGING_LEVEL_ERROR, "ortlm");
+    // Failures reach ortlm as statuses, reported with the file or option named; ONNX Runtime's own
+    // log lines would only repeat them in another format.
+    static Ort::Env created(ORT_LOGGING_LEVEL_FATAL, "ortlm");
     created.DisableTelemetryEvents();
     return created;
   }();
@@ -58,17 +62,20 @@ void append_provider(Ort::SessionOptions& session_options, const std::string& pr
   const std::string name = execution_provider_name(provider);
   if (name == "CPUExecutionProvider") return;
   const auto available = Ort::GetAvailableProviders();
-  if (std::find(available.begin(), available.end(), name) == available.end()) {
-    std::string list;
-    for (const auto& p : available) list += (list.empty() ? "" : ", ") + p;
+  std::string list;
+  for (const auto& p : available) list += (list.empty() ? "" : ", ") + p;
+  if (std::find(available.begin(), available.end(), name) == available.end())
     throw Error("execution provider '" + provider + "' (" + name +
                 ") is not available in this ONNX Runtime build (available: " + list +
                 "); build with -DORT_ROOT=<an ONNX Runtime release that has it>");
-  }
   try {
     append_available_provider(session_options, name);
   } catch (const Ort::Exception& e) {
-    throw Error("execution provider '" + provider + "' (" + name + ") could not be initialised: " + e.what());
+    // Builds may list a provider whose own libraries (and drivers) are not installed.
+    throw Error("execution provider '" + provider + "' (" + name + ") could not be initialised: " + e.what() +
+                " (this ONNX Runtime build lists: " + list +
+                "; the provider also needs its own libraries and drivers: build with -DORT_ROOT=<an ONNX "
+                "Runtime release that has them>)");
   }
 }
 
@@ -101,7 +108,20 @@ GraphOptimizationLevel optimization_level(int level) {
   }
 }
 
+// ONNX Runtime accepts any count and spends seconds (1,000) or forever (100,000) creating threads.
+void check_thread_count(const char* what, int threads) {
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int most = kMaxThreadsPerCore * cores;
+  if (threads < 0 || threads > most)
+    throw Error(std::string(what) + " must be in [0, " + std::to_string(most) + "] (0 = auto; at most " +
+                std::to_string(kMaxThreadsPerCore) + " x the " + std::to_string(cores) +
+                " logical cores of this machine), not " + std::to_string(threads));
+}
+
 Ort::SessionOptions session_options_for(const SessionOptions& options) {
+  check_thread_count("threads (intra-op)", options.intra_op_threads);
+  check_thread_count("inter-op threads", options.inter_op_threads);
+  ort_env();  // before any other ONNX Runtime call: provider set-up logs through the Env's logger
   Ort::SessionOptions session_options;
   if (options.intra_op_threads > 0) session_options.SetIntraOpNumThreads(options.intra_op_threads);
   if (options.inter_op_threads > 0) session_options.SetInterOpNumThreads(options.inter_op_threads);

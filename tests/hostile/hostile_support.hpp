@@ -49,6 +49,7 @@ struct RunOptions {
   int timeout_seconds = kDefaultTimeoutSeconds;
   std::string stdout_path;  // redirect stdout to this file (e.g. /dev/full) instead of capturing it
   fs::path cwd;
+  std::vector<std::pair<std::string, std::string>> env;  // variables set for the child only
 };
 
 // Runs ortlm with `args` (no shell): stdin fed from `options.stdin_data`, stdout and stderr captured.
@@ -72,6 +73,7 @@ inline Outcome run_ortlm(const std::vector<std::string>& args, const RunOptions&
     ::setrlimit(RLIMIT_AS, &limit);
 #endif
     if (!options.cwd.empty() && ::chdir(options.cwd.c_str()) != 0) ::_exit(126);
+    for (const auto& [name, value] : options.env) ::setenv(name.c_str(), value.c_str(), 1);
     std::vector<char*> argv;
     static std::string cli = ORTLM_CLI;
     argv.push_back(cli.data());
@@ -98,8 +100,8 @@ inline Outcome run_ortlm(const std::vector<std::string>& args, const RunOptions&
       ::kill(pid, SIGKILL);
       break;
     }
-    pollfd fds[3] = {{out_pipe[0], out_open ? POLLIN : short(0), 0},
-                     {err_pipe[0], err_open ? POLLIN : short(0), 0},
+    pollfd fds[3] = {{out_pipe[0], static_cast<short>(out_open ? POLLIN : 0), 0},
+                     {err_pipe[0], static_cast<short>(err_open ? POLLIN : 0), 0},
                      {in_open ? in_pipe[1] : -1, POLLOUT, 0}};
     if (::poll(fds, 3, static_cast<int>(std::min<long>(left.count(), 1000))) < 0) break;
     char buffer[65536];

@@ -1,0 +1,39 @@
+#pragma once
+// The generation flags `ortlm generate` and `ortlm chat` share (max tokens, sampling, stops), their
+// checks, and the one JSON shape and stats line both print for a result.
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "ortlm/generator.hpp"
+
+namespace ortlm::cli {
+
+struct GenerationFlags {
+  GenerationOptions options;
+  bool ignore_eos = false;
+  bool sampling_flag_given = false;  // without one, generation is greedy (chat sets it: it samples)
+};
+
+// Adds -n, --greedy, --temperature, --top-k, --top-p, --min-p, --repetition-penalty, --seed, --stop,
+// --stop-id and --ignore-eos to `cmd`.
+void add_generation_flags(CLI::App* cmd, GenerationFlags& flags);
+
+// The options the flags describe; a value out of range is a usage error (CLI::ValidationError, exit 2)
+// that names the flag's range. Checks against the model's vocabulary come later, from the library.
+GenerationOptions generation_options(const GenerationFlags& flags);
+
+struct ResultTimes {
+  double load_seconds = 0;  // loading the model (0 when it was loaded before, as in a chat)
+};
+
+// {"prompt", "prompt_ids", "new_ids", "text", "stop_reason", "seed", "load_ms", "prefill_ms",
+//  "decode_ms", "tokens_per_second"} in that order, for every command that prints results as JSON.
+nlohmann::ordered_json result_json(const std::string& prompt, const GenerationResult& result,
+                                   const ResultTimes& times);
+
+// "[3 prompt + 12 new tokens, stop: max_tokens, seed 42 | load 31 ms | prefill 0.4 ms | decode 4,000
+// tokens/s]" on stderr.
+void print_stats_line(const GenerationResult& result, const ResultTimes& times);
+
+}  // namespace ortlm::cli
