@@ -98,8 +98,8 @@ inline Outcome run_ortlm(const std::vector<std::string>& args, const RunOptions&
       ::kill(pid, SIGKILL);
       break;
     }
-    pollfd fds[3] = {{out_pipe[0], out_open ? POLLIN : short(0), 0},
-                     {err_pipe[0], err_open ? POLLIN : short(0), 0},
+    pollfd fds[3] = {{out_pipe[0], static_cast<short>(out_open ? POLLIN : 0), 0},
+                     {err_pipe[0], static_cast<short>(err_open ? POLLIN : 0), 0},
                      {in_open ? in_pipe[1] : -1, POLLOUT, 0}};
     if (::poll(fds, 3, static_cast<int>(std::min<long>(left.count(), 1000))) < 0) break;
     char buffer[65536];
