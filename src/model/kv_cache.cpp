@@ -1,6 +1,9 @@
 #include "model/kv_cache.hpp"
 
+#include <algorithm>
+#include <cstdint>
 #include <cstdlib>
+#include <optional>
 
 #include "ortlm/error.hpp"
 
@@ -22,18 +25,45 @@ KvCache::Shape KvCache::shape(int64_t length) const {
   return {{1, layout_.kv_heads, length, layout_.head_size, 0}, 4};
 }
 
+namespace {
+
+// a * b, or nullopt when it overflows size_t (the sizes come from the graph's dims and the config).
+std::optional<size_t> checked_product(std::initializer_list<size_t> factors) {
+  size_t product = 1;
+  for (size_t f : factors)
+    if (__builtin_mul_overflow(product, f, &product)) return std::nullopt;
+  return product;
+}
+
+}  // namespace
+
 void KvCache::reset(int64_t capacity) {
   if (capacity > capacity_) {
-    const size_t per_token = static_cast<size_t>(layout_.kv_heads * layout_.head_size) *
-                             element_size(layout_.kv_type) *
-                             (layout_.kv_layout == KvLayout::combined ? 2 : 1);
-    // Round each tensor to 64 bytes so every tensor starts cache-line aligned.
-    tensor_stride_ = (per_token * static_cast<size_t>(capacity) + 63) / 64 * 64;
-    const size_t bytes = tensor_stride_ * tensors_per_set_;
-    for (auto& set : sets_) {
-      set.data.reset(static_cast<std::byte*>(std::aligned_alloc(64, bytes)));
-      if (!set.data) throw Error("cannot allocate " + std::to_string(bytes >> 20) + " MiB for the KV cache");
+    if (layout_.kv_heads <= 0 || layout_.head_size <= 0)
+      throw Error("the KV cache shape is unknown (" + std::to_string(layout_.kv_heads) + " heads of size " +
+                  std::to_string(layout_.head_size) + ")");
+    const size_t halves = layout_.kv_layout == KvLayout::combined ? 2 : 1;
+    // Each tensor is rounded to 64 bytes so every tensor starts cache-line aligned.
+    const auto tensor_bytes =
+        checked_product({static_cast<size_t>(layout_.kv_heads), static_cast<size_t>(layout_.head_size),
+                         element_size(layout_.kv_type), halves, static_cast<size_t>(capacity)});
+    const auto stride = tensor_bytes && *tensor_bytes <= SIZE_MAX - 63
+                            ? std::optional<size_t>((*tensor_bytes + 63) / 64 * 64)
+                            : std::nullopt;
+    const auto bytes = stride ? checked_product({*stride, tensors_per_set_}) : std::nullopt;
+    // Two sets: the whole cache must stay addressable, so one set may take at most half of it.
+    if (!bytes || *bytes > PTRDIFF_MAX / 2)
+      throw Error("the KV cache for " + std::to_string(capacity) + " tokens (" +
+                  std::to_string(layout_.kv.size()) + " layers x " + std::to_string(layout_.kv_heads) +
+                  " heads x " + std::to_string(layout_.head_size) + " head size) does not fit in memory");
+    // Both sets allocated before either replaces the old ones: a failure leaves the cache as it was.
+    Buffer fresh[2];
+    for (auto& set : fresh) {
+      set.data.reset(static_cast<std::byte*>(std::aligned_alloc(64, std::max<size_t>(*bytes, 64))));
+      if (!set.data) throw Error("cannot allocate " + std::to_string(*bytes >> 20) + " MiB for the KV cache");
     }
+    for (int i = 0; i < 2; ++i) sets_[i] = std::move(fresh[i]);
+    tensor_stride_ = *stride;
     capacity_ = capacity;
   }
   length_ = 0;

@@ -1,7 +1,10 @@
 #pragma once
 // Reading a model's facts from config.json, generation_config.json, tokenizer_config.json and
-// genai_config.json (ONNX Runtime GenAI), including the I/O names GenAI configs declare.
+// genai_config.json (ONNX Runtime GenAI), including the I/O names GenAI configs declare. Every value
+// read is type- and range-checked; errors name the file and the key (`config.json:
+// max_position_embeddings: expected an integer, got a string`).
 #include <filesystem>
+#include <optional>
 #include <string>
 
 #include "ortlm/model.hpp"
@@ -36,8 +39,32 @@ struct ConfigFiles {
   bool genai = false;  // the folder has genai_config.json
 };
 
+// The ranges config values must lie in. Generous for every published model (Llama 4 declares a
+// context of 10,485,760), small enough that sizes derived from them stay far from overflowing.
+namespace limits {
+inline constexpr int64_t kMaxContextLength = int64_t{1} << 24;  // 16,777,216 positions
+inline constexpr int64_t kMaxVocabSize = int64_t{1} << 24;
+inline constexpr int64_t kMaxLayers = 4096;
+inline constexpr int64_t kMaxHeads = 4096;
+inline constexpr int64_t kMaxHeadSize = 16384;
+inline constexpr int64_t kMaxHiddenSize = int64_t{1} << 20;
+}  // namespace limits
+
+// The texts of the config files a folder has (absent ones empty), so they can be parsed from memory.
+struct ConfigTexts {
+  std::optional<std::string> genai_config, config, generation_config, tokenizer_config;
+};
+ConfigTexts read_config_texts(const std::filesystem::path& folder);
+
+// Parses them; `folder` only names the files in error messages. Throws ortlm::Error.
+ConfigFiles parse_model_config(const ConfigTexts& texts, const std::filesystem::path& folder);
+
 // Reads whatever config files the folder has; missing ones leave fields unset (0 / empty).
 ConfigFiles read_model_config(const std::filesystem::path& folder);
+
+// genai_config.json's model.decoder.filename: a relative path inside the folder holding the file.
+// Throws ortlm::Error naming the file when it is missing, not a string or leaves the folder.
+std::filesystem::path genai_decoder_file(const std::filesystem::path& genai_config);
 
 // "past_key_values.%d.key" with layer 3 -> "past_key_values.3.key".
 std::string layer_name(const std::string& pattern, int layer);

@@ -1,10 +1,11 @@
 #include "model/model_files.hpp"
 
+#include <algorithm>
 #include <array>
 #include <vector>
 
+#include "model/model_config.hpp"
 #include "ortlm/error.hpp"
-#include "util/file.hpp"
 
 namespace ortlm::model {
 namespace fs = std::filesystem;
@@ -49,14 +50,10 @@ ModelFiles locate_model_files(const fs::path& path) {
   if (!fs::is_directory(path, ec)) throw Error(path.string() + ": not a file or folder");
 
   if (fs::exists(path / "genai_config.json")) {
-    const auto config = util::read_json_file(path / "genai_config.json");
-    const auto filename = config.value("/model/decoder/filename"_json_pointer, std::string());
-    if (filename.empty())
-      throw Error((path / "genai_config.json").string() + ": model.decoder.filename is missing");
-    const fs::path onnx = path / filename;
-    if (!fs::exists(onnx))
-      throw Error((path / "genai_config.json").string() + ": model.decoder.filename '" + filename +
-                  "' does not exist in the folder");
+    const fs::path onnx = path / genai_decoder_file(path / "genai_config.json");
+    if (!fs::is_regular_file(onnx, ec))
+      throw Error((path / "genai_config.json").string() + ": model.decoder.filename '" +
+                  onnx.lexically_relative(path).string() + "' is not a file in the folder");
     return {onnx, path};
   }
   for (const fs::path& dir : {path / "onnx", path}) {

@@ -72,12 +72,15 @@ void read_graph(MessageReader graph, OnnxSummary& out, int depth) {
 
 OnnxSummary read_onnx_summary(const std::filesystem::path& path) {
   const proto::MappedFile file(path);
-  const std::string name = path.string();
-  if (file.view().empty()) throw Error(name + ": not a valid ONNX model: the file is empty");
+  return summarize_onnx(file.view(), path.string());
+}
+
+OnnxSummary summarize_onnx(std::string_view bytes, const std::string& name) {
+  if (bytes.empty()) throw Error(name + ": not a valid ONNX model: the file is empty");
   OnnxSummary out;
   bool has_graph = false;
   std::string producer_name, producer_version;
-  for (MessageReader model(file.view(), 0, name); model.next();) {
+  for (MessageReader model(bytes, 0, name); model.next();) {
     switch (model.field()) {
       case field::kModelIrVersion:
         out.ir_version = static_cast<int64_t>(model.value());

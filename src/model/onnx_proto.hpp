@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace ortlm::model {
@@ -22,5 +23,7 @@ struct OnnxSummary {
 
 // Throws ortlm::Error naming the file and byte offset when it is not a well-formed ONNX model.
 OnnxSummary read_onnx_summary(const std::filesystem::path& path);
+// The same for a model in memory; `name` names it in errors.
+OnnxSummary summarize_onnx(std::string_view bytes, const std::string& name);
 
 }  // namespace ortlm::model

@@ -11,6 +11,10 @@ void AddedVocabulary::build(std::vector<AddedToken> tokens, const Normalizer* no
   tokens_ = std::move(tokens);
   raw_ = {};
   normalized_ = {};
+  // All the normalized contents share one growth limit, as the pieces of one input do.
+  size_t content_bytes = 0;
+  for (const AddedToken& t : tokens_) content_bytes += t.normalized ? t.content.size() : 0;
+  GrowthLimit limit = GrowthLimit::for_input(content_bytes);
   for (size_t i = 0; i < tokens_.size(); ++i) {
     const AddedToken& t = tokens_[i];
     by_id_[t.id] = i;
@@ -23,7 +27,8 @@ void AddedVocabulary::build(std::vector<AddedToken> tokens, const Normalizer* no
     }
     NormalizedText text;
     text.assign_original(t.content, 0);
-    if (normalizer != nullptr) normalizer->normalize(text);
+    if (normalizer != nullptr) normalizer->normalize(text, limit);
+    limit.used += text.text.size();
     if (!text.text.empty()) normalized_.insert(text.text, static_cast<int32_t>(i));
   }
 }

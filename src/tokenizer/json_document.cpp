@@ -4,11 +4,16 @@ namespace ortlm::tok {
 
 namespace {
 
-// A SAX handler that builds the DOM (through nlohmann's own builder) except for the two tables.
+// Deeper JSON is refused before anything is built from it: real tokenizer.json files nest about 8
+// levels, and whatever reads the document recursively then has a shallow stack to walk.
+constexpr size_t kMaxJsonDepth = 128;
+
+// A SAX handler that builds the DOM (through nlohmann's own builder) except for the two tables
+// (when `capture_tables`), refusing documents nested deeper than kMaxJsonDepth.
 class DocumentReader {
  public:
-  DocumentReader(TokenizerDocument& out, std::string_view origin)
-      : out_(out), dom_(out.doc), root_(std::string(origin), "") {}
+  DocumentReader(TokenizerDocument& out, std::string_view origin, bool capture_tables)
+      : out_(out), dom_(out.doc), root_(std::string(origin), ""), capture_tables_(capture_tables) {}
 
   bool null() { return capturing() ? fail_value("null") : dom_.null(); }
   bool boolean(bool v) { return capturing() ? fail_value("a boolean") : dom_.boolean(v); }
@@ -45,14 +50,14 @@ class DocumentReader {
   }
 
   bool start_object(std::size_t n) {
-    if (mode_ == Mode::None && at_model_member("vocab")) {
+    if (mode_ == Mode::None && capture_tables_ && at_model_member("vocab")) {
       mode_ = Mode::Vocab;
       out_.tables.has_vocab = true;
       ++depth_;
       return dom_.null();  // the document keeps a null in its place
     }
     if (capturing()) return fail_value("an object");
-    ++depth_;
+    enter();
     return dom_.start_object(n);
   }
 
@@ -75,7 +80,7 @@ class DocumentReader {
   }
 
   bool start_array(std::size_t n) {
-    if (mode_ == Mode::None && at_model_member("merges")) {
+    if (mode_ == Mode::None && capture_tables_ && at_model_member("merges")) {
       mode_ = Mode::Merges;
       out_.tables.has_merges = true;
       ++depth_;
@@ -87,7 +92,7 @@ class DocumentReader {
       return true;
     }
     if (capturing()) return fail_value("an array");
-    ++depth_;
+    enter();
     return dom_.start_array(n);
   }
 
@@ -114,6 +119,12 @@ class DocumentReader {
   enum class Mode { None, Vocab, Merges, MergePair };
 
   bool capturing() const { return mode_ != Mode::None; }
+  void enter() {
+    if (++depth_ <= kMaxJsonDepth) return;
+    std::string where = keys_[1].empty() ? "" : " (in \"" + keys_[1] + "\")";
+    throw Error(root_.origin() + ": JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels" +
+                where);
+  }
   // The value about to start is the member `name` of the top-level "model" object.
   bool at_model_member(std::string_view name) const {
     return depth_ == 2 && keys_[1] == "model" && keys_[2] == name;
@@ -144,13 +155,11 @@ class DocumentReader {
   std::string keys_[3];  // the last key at depths 1 and 2
   std::string key_;      // the vocab key awaiting its id
   int pair_parts_ = 0;
+  bool capture_tables_;
 };
 
-}  // namespace
-
-TokenizerDocument parse_tokenizer_document(std::string_view text, std::string_view origin) {
-  TokenizerDocument out;
-  DocumentReader reader(out, origin);
+void parse_into(TokenizerDocument& out, std::string_view text, std::string_view origin, bool capture_tables) {
+  DocumentReader reader(out, origin, capture_tables);
   try {
     json::sax_parse(text, &reader);
   } catch (const json::parse_error& e) {
@@ -158,7 +167,20 @@ TokenizerDocument parse_tokenizer_document(std::string_view text, std::string_vi
   } catch (const json::exception& e) {  // e.g. a number too large for a double
     throw Error(std::string(origin) + ": invalid JSON: " + e.what());
   }
+}
+
+}  // namespace
+
+TokenizerDocument parse_tokenizer_document(std::string_view text, std::string_view origin) {
+  TokenizerDocument out;
+  parse_into(out, text, origin, true);
   return out;
+}
+
+json parse_json(std::string_view text, std::string_view origin) {
+  TokenizerDocument out;
+  parse_into(out, text, origin, false);
+  return std::move(out.doc);
 }
 
 }  // namespace ortlm::tok

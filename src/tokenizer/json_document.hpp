@@ -25,6 +25,9 @@ struct TokenizerDocument {
 };
 
 // Throws ortlm::Error naming `origin` (and the byte or field) on invalid JSON or a malformed entry.
+// Refuses JSON nested deeper than 128 levels.
 TokenizerDocument parse_tokenizer_document(std::string_view text, std::string_view origin);
+// Any other JSON file the tokenizer reads (vocab.json), with the same errors and depth limit.
+json parse_json(std::string_view text, std::string_view origin);
 
 }  // namespace ortlm::tok

@@ -51,6 +51,21 @@ int32_t get_id(const json& value, const JsonPath& at) {
   return static_cast<int32_t>(id);
 }
 
+IdLimit::IdLimit(size_t tokens)
+    : tokens_(tokens),
+      bound_(tokens >= (size_t{INT32_MAX} - 65536) / 4 ? int64_t{INT32_MAX}
+                                                       : static_cast<int64_t>(tokens) * 4 + 65536) {}
+
+int32_t IdLimit::check(int64_t id, const JsonPath& at) const {
+  if (id < 0) at.fail("id " + std::to_string(id) + " is negative");
+  if (id >= bound_) {
+    at.fail("id " + std::to_string(id) + " is beyond what the file describes (it holds " +
+            std::to_string(tokens_) +
+            " tokens; ids must be below 4 x tokens + 65536 = " + std::to_string(bound_) + ")");
+  }
+  return static_cast<int32_t>(id);
+}
+
 std::string type_of(const json& j, const JsonPath& at) {
   if (!j.is_object()) at.fail(std::string("expected an object, found ") + j.type_name());
   return get_string(j, "type", at);

@@ -23,6 +23,7 @@ class JsonPath {
   }
   JsonPath operator[](size_t index) const { return {origin_, path_ + "[" + std::to_string(index) + "]"}; }
   std::string str() const { return origin_ + ": " + path_; }
+  const std::string& origin() const { return origin_; }
   [[noreturn]] void fail(std::string_view message) const { throw Error(str() + ": " + std::string(message)); }
 
  private:
@@ -39,6 +40,23 @@ int64_t get_int(const json& j, std::string_view key, const JsonPath& at);
 int64_t get_int_or(const json& j, std::string_view key, const JsonPath& at, int64_t fallback);
 // An id field: a non-negative integer below 2^31.
 int32_t get_id(const json& value, const JsonPath& at);
+
+// The ids a tokenizer.json may use. Ids index tables (the vocabulary's id -> token array costs ~33
+// bytes per id), so they are bounded by what the file holds: below 4 x (its vocabulary entries +
+// added tokens) + 65536. Real files are dense, their largest id below the entries plus a few
+// hundred reserved ids; a hostile one's tables stay within ~130 bytes per token it holds + 2 MiB.
+class IdLimit {
+ public:
+  explicit IdLimit(size_t tokens);
+  int64_t bound() const { return bound_; }
+  // Throws ortlm::Error naming `at` when `id` is negative or not below the bound.
+  int32_t check(int64_t id, const JsonPath& at) const;
+  int32_t get(const json& value, const JsonPath& at) const { return check(get_id(value, at), at); }
+
+ private:
+  size_t tokens_;
+  int64_t bound_;
+};
 std::string as_string(const json& value, const JsonPath& at);
 // The object's "type" field.
 std::string type_of(const json& j, const JsonPath& at);

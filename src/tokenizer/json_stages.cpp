@@ -12,6 +12,21 @@ namespace ortlm::tok {
 
 namespace {
 
+// Sequences nest no deeper than this: real files nest them one or two levels, and building,
+// running and destroying the stages recurse once per level.
+constexpr int kMaxSequenceDepth = 32;
+
+// The `key` list of a Sequence at nesting `depth`.
+const json& sequence_list(const json& j, std::string_view key, const JsonPath& at, int depth,
+                          std::string_view kind);
+
+// The stage with its origin set: "tokenizer.json: normalizer.normalizers[2] (Replace)".
+template <class StagePtr>
+StagePtr named(StagePtr stage, const JsonPath& at, std::string_view type) {
+  if (stage) stage->set_origin(at.str() + " (" + std::string(type) + ")");
+  return stage;
+}
+
 const json& get_array(const json& j, std::string_view key, const JsonPath& at) {
   const json* v = find_member(j, key);
   if (!v) (at / key).fail("missing");
@@ -51,17 +66,26 @@ PrependScheme get_prepend_scheme(const json& j, const JsonPath& at) {
   (at / "prepend_scheme").fail("unknown prepend scheme \"" + name + "\"");
 }
 
-TemplatePiece special_piece(const json& pair, const JsonPath& at) {
+const json& sequence_list(const json& j, std::string_view key, const JsonPath& at, int depth,
+                          std::string_view kind) {
+  if (depth >= kMaxSequenceDepth) {
+    at.fail(std::string(kind) + " Sequence nested deeper than " + std::to_string(kMaxSequenceDepth) +
+            " levels");
+  }
+  return get_array(j, key, at);
+}
+
+TemplatePiece special_piece(const json& pair, const JsonPath& at, const IdLimit& ids) {
   // Bert/Roberta processors name their tokens as ["[CLS]", 101].
   if (!pair.is_array() || pair.size() != 2) at.fail("expected [token, id]");
   TemplatePiece p;
   p.tokens.push_back(as_string(pair[0], at[0]));
-  p.ids.push_back(get_id(pair[1], at[1]));
+  p.ids.push_back(ids.get(pair[1], at[1]));
   return p;
 }
 
 std::vector<TemplatePiece> template_pieces(const json& j, std::string_view key, const JsonPath& at,
-                                           const json& special_tokens) {
+                                           const json& special_tokens, const IdLimit& id_limit) {
   std::vector<TemplatePiece> pieces;
   const json* v = find_member(j, key);
   if (!v) return pieces;
@@ -83,7 +107,7 @@ std::vector<TemplatePiece> template_pieces(const json& j, std::string_view key, 
       auto def_at = at / "special_tokens" / name;
       if (!def) def_at.fail("missing (used by " + (piece_at).str() + ")");
       const json& ids = get_array(*def, "ids", def_at);
-      for (size_t k = 0; k < ids.size(); ++k) p.ids.push_back(get_id(ids[k], (def_at / "ids")[k]));
+      for (size_t k = 0; k < ids.size(); ++k) p.ids.push_back(id_limit.get(ids[k], (def_at / "ids")[k]));
       const json& tokens = get_array(*def, "tokens", def_at);
       for (size_t k = 0; k < tokens.size(); ++k)
         p.tokens.push_back(as_string(tokens[k], (def_at / "tokens")[k]));
@@ -96,11 +120,14 @@ std::vector<TemplatePiece> template_pieces(const json& j, std::string_view key, 
   return pieces;
 }
 
-}  // namespace
+std::unique_ptr<Normalizer> normalizer_at(const json& j, const JsonPath& at, int depth);
+std::unique_ptr<PreTokenizer> pre_tokenizer_at(const json& j, const JsonPath& at, int depth);
+std::unique_ptr<PostProcessor> post_processor_at(const json& j, const JsonPath& at, const IdLimit& ids,
+                                                 int depth);
+std::unique_ptr<Decoder> decoder_at(const json& j, const JsonPath& at, int depth);
 
-std::unique_ptr<Normalizer> build_normalizer(const json& j, const JsonPath& at) {
-  if (j.is_null()) return nullptr;
-  std::string type = type_of(j, at);
+std::unique_ptr<Normalizer> make_normalizer(const json& j, const JsonPath& at, const std::string& type,
+                                            int depth) {
   if (type == "NFC") return std::make_unique<UnicodeNormalizer>(UnicodeForm::NFC);
   if (type == "NFD") return std::make_unique<UnicodeNormalizer>(UnicodeForm::NFD);
   if (type == "NFKC") return std::make_unique<UnicodeNormalizer>(UnicodeForm::NFKC);
@@ -133,19 +160,24 @@ std::unique_ptr<Normalizer> build_normalizer(const json& j, const JsonPath& at) 
   }
   if (type == "Nmt") return std::make_unique<NmtNormalizer>();
   if (type == "Sequence") {
-    const json& list = get_array(j, "normalizers", at);
+    const json& list = sequence_list(j, "normalizers", at, depth, "normalizer");
     std::vector<std::unique_ptr<Normalizer>> stages;
     for (size_t i = 0; i < list.size(); ++i) {
-      if (auto n = build_normalizer(list[i], (at / "normalizers")[i])) stages.push_back(std::move(n));
+      if (auto n = normalizer_at(list[i], (at / "normalizers")[i], depth + 1)) stages.push_back(std::move(n));
     }
     return std::make_unique<SequenceNormalizer>(std::move(stages));
   }
   unsupported_type(at, type);
 }
 
-std::unique_ptr<PreTokenizer> build_pre_tokenizer(const json& j, const JsonPath& at) {
+std::unique_ptr<Normalizer> normalizer_at(const json& j, const JsonPath& at, int depth) {
   if (j.is_null()) return nullptr;
   std::string type = type_of(j, at);
+  return named(make_normalizer(j, at, type, depth), at, type);
+}
+
+std::unique_ptr<PreTokenizer> make_pre_tokenizer(const json& j, const JsonPath& at, const std::string& type,
+                                                 int depth) {
   if (type == "ByteLevel") {
     return std::make_unique<ByteLevelPreTokenizer>(get_bool_or(j, "add_prefix_space", at, true),
                                                    get_bool_or(j, "use_regex", at, true));
@@ -173,25 +205,33 @@ std::unique_ptr<PreTokenizer> build_pre_tokenizer(const json& j, const JsonPath&
     return std::make_unique<CharDelimiterPreTokenizer>(get_char(j, "delimiter", at, 0));
   if (type == "BertPreTokenizer") return std::make_unique<BertPreTokenizer>();
   if (type == "Sequence") {
-    const json& list = get_array(j, "pretokenizers", at);
+    const json& list = sequence_list(j, "pretokenizers", at, depth, "pre_tokenizer");
     std::vector<std::unique_ptr<PreTokenizer>> stages;
     for (size_t i = 0; i < list.size(); ++i) {
-      if (auto p = build_pre_tokenizer(list[i], (at / "pretokenizers")[i])) stages.push_back(std::move(p));
+      if (auto p = pre_tokenizer_at(list[i], (at / "pretokenizers")[i], depth + 1))
+        stages.push_back(std::move(p));
     }
     return std::make_unique<SequencePreTokenizer>(std::move(stages));
   }
   unsupported_type(at, type);
 }
 
-std::unique_ptr<PostProcessor> build_post_processor(const json& j, const JsonPath& at) {
+std::unique_ptr<PreTokenizer> pre_tokenizer_at(const json& j, const JsonPath& at, int depth) {
+  if (j.is_null()) return nullptr;
+  std::string type = type_of(j, at);
+  return named(make_pre_tokenizer(j, at, type, depth), at, type);
+}
+
+std::unique_ptr<PostProcessor> post_processor_at(const json& j, const JsonPath& at, const IdLimit& ids,
+                                                 int depth) {
   if (j.is_null()) return nullptr;
   std::string type = type_of(j, at);
   if (type == "TemplateProcessing") {
     static const json kNoSpecialTokens = json::object();
     const json* special = find_member(j, "special_tokens");
     const json& specials = special ? *special : kNoSpecialTokens;
-    return std::make_unique<TemplateProcessor>(template_pieces(j, "single", at, specials),
-                                               template_pieces(j, "pair", at, specials));
+    return std::make_unique<TemplateProcessor>(template_pieces(j, "single", at, specials, ids),
+                                               template_pieces(j, "pair", at, specials, ids));
   }
   if (type == "BertProcessing" || type == "RobertaProcessing") {
     const json* cls = find_member(j, "cls");
@@ -199,8 +239,9 @@ std::unique_ptr<PostProcessor> build_post_processor(const json& j, const JsonPat
     if (!cls) (at / "cls").fail("missing");
     if (!sep) (at / "sep").fail("missing");
     bool roberta = type == "RobertaProcessing";
-    return std::make_unique<ClsSepProcessor>(special_piece(*cls, at / "cls"), special_piece(*sep, at / "sep"),
-                                             roberta, roberta && get_bool_or(j, "trim_offsets", at, true),
+    return std::make_unique<ClsSepProcessor>(special_piece(*cls, at / "cls", ids),
+                                             special_piece(*sep, at / "sep", ids), roberta,
+                                             roberta && get_bool_or(j, "trim_offsets", at, true),
                                              roberta && get_bool_or(j, "add_prefix_space", at, true));
   }
   if (type == "ByteLevel") {
@@ -208,19 +249,18 @@ std::unique_ptr<PostProcessor> build_post_processor(const json& j, const JsonPat
                                                 get_bool_or(j, "add_prefix_space", at, true));
   }
   if (type == "Sequence") {
-    const json& list = get_array(j, "processors", at);
+    const json& list = sequence_list(j, "processors", at, depth, "post_processor");
     std::vector<std::unique_ptr<PostProcessor>> stages;
     for (size_t i = 0; i < list.size(); ++i) {
-      if (auto p = build_post_processor(list[i], (at / "processors")[i])) stages.push_back(std::move(p));
+      if (auto p = post_processor_at(list[i], (at / "processors")[i], ids, depth + 1))
+        stages.push_back(std::move(p));
     }
     return std::make_unique<SequenceProcessor>(std::move(stages));
   }
   unsupported_type(at, type);
 }
 
-std::unique_ptr<Decoder> build_decoder(const json& j, const JsonPath& at) {
-  if (j.is_null()) return nullptr;
-  std::string type = type_of(j, at);
+std::unique_ptr<Decoder> make_decoder(const json& j, const JsonPath& at, const std::string& type, int depth) {
   if (type == "ByteLevel") return std::make_unique<ByteLevelDecoder>();
   if (type == "ByteFallback") return std::make_unique<ByteFallbackDecoder>();
   if (type == "Fuse") return std::make_unique<FuseDecoder>();
@@ -250,14 +290,36 @@ std::unique_ptr<Decoder> build_decoder(const json& j, const JsonPath& at) {
   }
   if (type == "BPEDecoder") return std::make_unique<BpeSuffixDecoder>(get_string_or(j, "suffix", at, "</w>"));
   if (type == "Sequence") {
-    const json& list = get_array(j, "decoders", at);
+    const json& list = sequence_list(j, "decoders", at, depth, "decoder");
     std::vector<std::unique_ptr<Decoder>> stages;
     for (size_t i = 0; i < list.size(); ++i) {
-      if (auto d = build_decoder(list[i], (at / "decoders")[i])) stages.push_back(std::move(d));
+      if (auto d = decoder_at(list[i], (at / "decoders")[i], depth + 1)) stages.push_back(std::move(d));
     }
     return std::make_unique<SequenceDecoder>(std::move(stages));
   }
   unsupported_type(at, type);
 }
+
+std::unique_ptr<Decoder> decoder_at(const json& j, const JsonPath& at, int depth) {
+  if (j.is_null()) return nullptr;
+  std::string type = type_of(j, at);
+  return named(make_decoder(j, at, type, depth), at, type);
+}
+
+}  // namespace
+
+std::unique_ptr<Normalizer> build_normalizer(const json& j, const JsonPath& at) {
+  return normalizer_at(j, at, 0);
+}
+
+std::unique_ptr<PreTokenizer> build_pre_tokenizer(const json& j, const JsonPath& at) {
+  return pre_tokenizer_at(j, at, 0);
+}
+
+std::unique_ptr<PostProcessor> build_post_processor(const json& j, const JsonPath& at, const IdLimit& ids) {
+  return post_processor_at(j, at, ids, 0);
+}
+
+std::unique_ptr<Decoder> build_decoder(const json& j, const JsonPath& at) { return decoder_at(j, at, 0); }
 
 }  // namespace ortlm::tok

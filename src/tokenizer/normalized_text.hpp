@@ -3,11 +3,35 @@
 // from, so that token offsets refer to the text the caller passed (Hugging Face's NormalizedString).
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace ortlm::tok {
+
+// How far one input may grow on its way through the normalizers, the pre-tokenizers or the decoders.
+// Real stages grow text by small factors: the most is U+FDFA under NFKC / NFKD (3 bytes become 33),
+// 66 after a ByteLevel pre-tokenizer, 22 times its size. A hostile file can chain Replace stages that
+// turn "a" into gigabytes. So the text may reach 32 times the input plus 4 KiB (ample for any real
+// text, proportional to the input for any file) and never 4 GiB, beyond the 32-bit positions.
+struct GrowthLimit {
+  static constexpr size_t kFactor = 32;
+  static constexpr size_t kSlack = 4096;
+  static constexpr size_t kCeiling = std::numeric_limits<uint32_t>::max();
+
+  size_t input_size = 0;  // bytes of the caller's input (for the message)
+  size_t max_size = kCeiling;
+  size_t used = 0;  // bytes already produced from the same input (earlier pieces of it)
+
+  static GrowthLimit for_input(size_t input_size) {
+    size_t max = input_size > (kCeiling - kSlack) / kFactor ? kCeiling : input_size * kFactor + kSlack;
+    return {input_size, max, 0};
+  }
+  bool exceeded(size_t size) const { return size > max_size || used > max_size - size; }
+  // Throws ortlm::Error: "<origin>: <what> grew the input from 1 to more than 4128 bytes".
+  [[noreturn]] void fail(std::string_view what, std::string_view origin) const;
+};
 
 struct Span {
   uint32_t begin = 0;
@@ -57,6 +81,7 @@ struct Split {
 struct PreTokenized {
   NormalizedText norm;
   std::vector<Split> splits;
+  GrowthLimit limit;  // how far the pre-tokenizers may grow `norm`
 
   std::string_view view(const Split& s) const {
     return std::string_view(norm.text).substr(s.begin, s.end - s.begin);

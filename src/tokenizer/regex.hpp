@@ -1,6 +1,8 @@
 #pragma once
 // A PCRE2 pattern compiled once (UTF + UCP, JIT when available) and matched on valid UTF-8 with
-// per-thread match data, so the hot path allocates nothing.
+// per-thread match data, so the hot path allocates nothing. Matching runs under explicit match,
+// depth, heap and JIT stack limits, so that a pattern that backtracks without end (a hostile file's)
+// fails with an error naming the pattern and the limit.
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -16,7 +18,8 @@ class Regex {
   Regex(const Regex&) = delete;
   Regex& operator=(const Regex&) = delete;
 
-  // Finds the first non-empty match at or after `start`; false when there is none.
+  // Finds the first non-empty match at or after `start`; false when there is none. Throws
+  // ortlm::Error when a limit is hit.
   bool find(std::string_view subject, size_t start, size_t& match_begin, size_t& match_end) const;
 
   // Calls fn(begin, end) for each non-overlapping, non-empty match, left to right.
@@ -30,8 +33,10 @@ class Regex {
   }
 
  private:
+  [[noreturn]] void match_failed(int code, std::string_view subject) const;
   void* code_ = nullptr;  // pcre2_code_8
   bool jit_ = false;
+  std::string origin_;  // "tokenizer.json: pre_tokenizer.pattern: regex \"...\""
 };
 
 }  // namespace ortlm::tok

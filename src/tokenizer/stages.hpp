@@ -12,16 +12,45 @@
 
 namespace ortlm::tok {
 
-class Normalizer {
+// What the rewriting stages share: where the file defines them, for error messages.
+class Stage {
  public:
-  virtual ~Normalizer() = default;
-  virtual void normalize(NormalizedText& text) const = 0;
+  virtual ~Stage() = default;
+  // "tokenizer.json: normalizer.normalizers[2] (Replace)"
+  const std::string& origin() const { return origin_; }
+  void set_origin(std::string origin) { origin_ = std::move(origin); }
+
+ private:
+  std::string origin_ = "tokenizer";
 };
 
-class PreTokenizer {
+class Normalizer : public Stage {
  public:
-  virtual ~PreTokenizer() = default;
-  virtual void pre_tokenize(PreTokenized& text) const = 0;
+  // Rewrites `text`; throws ortlm::Error naming this stage when the text grows past `limit`.
+  void normalize(NormalizedText& text, const GrowthLimit& limit) const {
+    apply(text, limit);
+    if (limit.exceeded(text.text.size())) grew_too_much(limit);
+  }
+  void normalize(NormalizedText& text) const { normalize(text, GrowthLimit::for_input(text.text.size())); }
+
+ protected:
+  // Stages whose growth the file controls (Replace, Prepend, Precompiled) check `limit` as they go,
+  // so that they stop before allocating past it; the others grow by a small factor at most.
+  virtual void apply(NormalizedText& text, const GrowthLimit& limit) const = 0;
+  [[noreturn]] void grew_too_much(const GrowthLimit& limit) const { limit.fail("normalization", origin()); }
+};
+
+class PreTokenizer : public Stage {
+ public:
+  // Throws ortlm::Error naming this stage when the text grows past `text.limit`.
+  void pre_tokenize(PreTokenized& text) const {
+    apply(text);
+    if (text.limit.exceeded(text.norm.text.size())) text.limit.fail("pre-tokenization", origin());
+  }
+
+ protected:
+  // Pre-tokenizers cut the text or rewrite each byte into at most a few bytes.
+  virtual void apply(PreTokenized& text) const = 0;
 };
 
 // A token the model produced: byte range [begin, end) within the word it was given.
@@ -68,10 +97,19 @@ class PostProcessor {
   virtual bool template_type_ids_without_specials() const { return true; }
 };
 
-class Decoder {
+class Decoder : public Stage {
  public:
-  virtual ~Decoder() = default;
-  virtual void decode_chain(std::vector<std::string>& tokens) const = 0;
+  // Throws ortlm::Error naming this stage when the tokens' text grows past `limit`.
+  void decode_chain(std::vector<std::string>& tokens, const GrowthLimit& limit) const {
+    apply(tokens, limit);
+    size_t size = 0;
+    for (const std::string& t : tokens) size += t.size();
+    if (limit.exceeded(size)) limit.fail("decoding", origin());
+  }
+
+ protected:
+  // Replace, whose growth the file controls, checks `limit` as it goes.
+  virtual void apply(std::vector<std::string>& tokens, const GrowthLimit& limit) const = 0;
 };
 
 }  // namespace ortlm::tok

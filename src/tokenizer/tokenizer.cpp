@@ -32,6 +32,8 @@ void extract_and_normalize(const Tokenizer::Impl& impl, std::string_view text, t
   thread_local std::vector<tok::Split> inner;
   thread_local tok::NormalizedText piece_text;
   pieces.clear();
+  // The whole input shares one growth limit, so that many small pieces cannot each grow to it.
+  tok::GrowthLimit limit = tok::GrowthLimit::for_input(text.size());
   if (added.has_raw_tokens()) {
     added.split(text, false, pieces);
   } else if (!text.empty()) {
@@ -47,7 +49,8 @@ void extract_and_normalize(const Tokenizer::Impl& impl, std::string_view text, t
       continue;
     }
     piece_text.assign_original(raw, piece.begin);
-    if (impl.normalizer) impl.normalizer->normalize(piece_text);
+    limit.used = p.norm.text.size();
+    if (impl.normalizer) impl.normalizer->normalize(piece_text, limit);
     if (piece_text.text.empty()) continue;
     p.norm.append_from(piece_text, 0, piece_text.text.size());
     inner.clear();
@@ -79,6 +82,7 @@ void Tokenizer::Impl::encode_sequence(std::string_view text, uint32_t type_id, b
   thread_local tok::PreTokenized p;
   thread_local std::vector<tok::Token> tokens;
   extract_and_normalize(*this, text, p);
+  p.limit = tok::GrowthLimit::for_input(text.size());
   if (pre_tokenizer) pre_tokenizer->pre_tokenize(p);
   out = Encoding{};
   out.ids.reserve(text.size() / 3 + 4);
@@ -227,7 +231,9 @@ std::string Tokenizer::decode(std::span<const int32_t> ids, bool skip_special_to
     for (size_t i = 0; i < tokens.size(); ++i) joined.append(i ? " " : "").append(tokens[i]);
     return joined;
   }
-  impl_->decoder->decode_chain(tokens);
+  size_t token_bytes = 0;
+  for (const std::string& t : tokens) token_bytes += t.size();
+  impl_->decoder->decode_chain(tokens, tok::GrowthLimit::for_input(token_bytes));
   std::string text;
   for (const std::string& t : tokens) text += t;
   return text;

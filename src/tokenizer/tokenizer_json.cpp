@@ -20,18 +20,21 @@ namespace tok {
 
 namespace {
 
-Vocab read_vocab(const json& j, const JsonPath& at, ModelTables& tables) {
+Vocab read_vocab(const json& j, const JsonPath& at, ModelTables& tables, const IdLimit& ids) {
   Vocab vocab;
   if (tables.has_vocab) {
     vocab.reserve(tables.vocab.size());
-    for (const auto& [token, id] : tables.vocab) vocab.add(token, id);
+    for (const auto& [token, id] : tables.vocab) {
+      if (id >= ids.bound()) ids.check(id, at / "vocab" / token);
+      vocab.add(token, id);
+    }
     return vocab;
   }
   const json* v = find_member(j, "vocab");
   if (!v) (at / "vocab").fail("missing");
   if (!v->is_object()) (at / "vocab").fail(std::string("expected an object, found ") + v->type_name());
   vocab.reserve(v->size());
-  for (const auto& [token, id] : v->items()) vocab.add(token, get_id(id, at / "vocab" / token));
+  for (const auto& [token, id] : v->items()) vocab.add(token, ids.get(id, at / "vocab" / token));
   return vocab;
 }
 
@@ -62,7 +65,7 @@ std::vector<std::pair<std::string, std::string>> read_merges(const json& j, cons
   return merges;
 }
 
-std::unique_ptr<Model> build_bpe(const json& j, const JsonPath& at, ModelTables& tables) {
+std::unique_ptr<Model> build_bpe(const json& j, const JsonPath& at, ModelTables& tables, const IdLimit& ids) {
   BpeOptions o;
   if (const json* unk = find_member(j, "unk_token")) o.unk_token = as_string(*unk, at / "unk_token");
   o.continuing_subword_prefix = get_string_or(j, "continuing_subword_prefix", at, "");
@@ -70,7 +73,7 @@ std::unique_ptr<Model> build_bpe(const json& j, const JsonPath& at, ModelTables&
   o.fuse_unk = get_bool_or(j, "fuse_unk", at, false);
   o.byte_fallback = get_bool_or(j, "byte_fallback", at, false);
   o.ignore_merges = get_bool_or(j, "ignore_merges", at, false);
-  return std::make_unique<BpeModel>(read_vocab(j, at, tables), read_merges(j, at, tables), std::move(o),
+  return std::make_unique<BpeModel>(read_vocab(j, at, tables, ids), read_merges(j, at, tables), std::move(o),
                                     at.str());
 }
 
@@ -96,7 +99,8 @@ std::unique_ptr<Model> build_unigram(const json& j, const JsonPath& at) {
 
 }  // namespace
 
-std::unique_ptr<Model> build_model(const json& j, const JsonPath& at, ModelTables tables) {
+std::unique_ptr<Model> build_model(const json& j, const JsonPath& at, ModelTables tables,
+                                   const IdLimit& ids) {
   if (!j.is_object()) at.fail(std::string("expected an object, found ") + j.type_name());
   std::string type;
   if (const json* t = find_member(j, "type")) {
@@ -110,17 +114,17 @@ std::unique_ptr<Model> build_model(const json& j, const JsonPath& at, ModelTable
   } else {
     type = "WordLevel";
   }
-  if (type == "BPE") return build_bpe(j, at, tables);
+  if (type == "BPE") return build_bpe(j, at, tables, ids);
   if (type == "Unigram") return build_unigram(j, at);
   if (type == "WordPiece") {
     int64_t max_chars = get_int_or(j, "max_input_chars_per_word", at, 100);
     if (max_chars < 0) (at / "max_input_chars_per_word").fail("must not be negative");
     return std::make_unique<WordPieceModel>(
-        read_vocab(j, at, tables), get_string_or(j, "unk_token", at, "[UNK]"),
+        read_vocab(j, at, tables, ids), get_string_or(j, "unk_token", at, "[UNK]"),
         get_string_or(j, "continuing_subword_prefix", at, "##"), static_cast<size_t>(max_chars));
   }
   if (type == "WordLevel") {
-    return std::make_unique<WordLevelModel>(read_vocab(j, at, tables),
+    return std::make_unique<WordLevelModel>(read_vocab(j, at, tables, ids),
                                             get_string_or(j, "unk_token", at, "<unk>"));
   }
   unsupported_type(at, type);
@@ -130,7 +134,8 @@ std::unique_ptr<Model> build_model(const json& j, const JsonPath& at, ModelTable
 
 namespace {
 
-std::vector<tok::AddedToken> read_added_tokens(const tok::json& doc, const tok::JsonPath& root) {
+std::vector<tok::AddedToken> read_added_tokens(const tok::json& doc, const tok::JsonPath& root,
+                                               const tok::IdLimit& ids) {
   std::vector<tok::AddedToken> tokens;
   const tok::json* list = tok::find_member(doc, "added_tokens");
   if (!list) return tokens;
@@ -143,7 +148,7 @@ std::vector<tok::AddedToken> read_added_tokens(const tok::json& doc, const tok::
     tok::AddedToken t;
     const tok::json* id = tok::find_member(j, "id");
     if (!id) (item_at / "id").fail("missing");
-    t.id = tok::get_id(*id, item_at / "id");
+    t.id = ids.get(*id, item_at / "id");
     t.content = tok::get_string(j, "content", item_at);
     t.special = tok::get_bool_or(j, "special", item_at, false);
     t.normalized = tok::get_bool_or(j, "normalized", item_at, !t.special);
@@ -153,6 +158,18 @@ std::vector<tok::AddedToken> read_added_tokens(const tok::json& doc, const tok::
     tokens.push_back(std::move(t));
   }
   return tokens;
+}
+
+// How many tokens the document holds: vocabulary entries and added tokens (what bounds its ids).
+size_t tokens_described(const tok::json& doc, const tok::ModelTables& tables) {
+  size_t count = tables.vocab.size();
+  if (const tok::json* model = tok::find_member(doc, "model")) {
+    if (const tok::json* vocab = tok::find_member(*model, "vocab"); vocab && vocab->is_structured())
+      count += vocab->size();
+  }
+  if (const tok::json* added = tok::find_member(doc, "added_tokens"); added && added->is_array())
+    count += added->size();
+  return count;
 }
 
 // Hugging Face ignores the ids written in "added_tokens": a token the model knows takes the model's
@@ -191,12 +208,13 @@ Tokenizer Tokenizer::from_json(std::string_view json_text, std::string_view orig
     return v ? *v : kNull;
   };
   if (!doc.contains("model")) (root / "model").fail("missing");
+  const tok::IdLimit ids(tokens_described(doc, parsed.tables));
   m.normalizer = tok::build_normalizer(member("normalizer"), root / "normalizer");
   m.pre_tokenizer = tok::build_pre_tokenizer(member("pre_tokenizer"), root / "pre_tokenizer");
-  m.model = tok::build_model(member("model"), root / "model", std::move(parsed.tables));
-  m.post_processor = tok::build_post_processor(member("post_processor"), root / "post_processor");
+  m.model = tok::build_model(member("model"), root / "model", std::move(parsed.tables), ids);
+  m.post_processor = tok::build_post_processor(member("post_processor"), root / "post_processor", ids);
   m.decoder = tok::build_decoder(member("decoder"), root / "decoder");
-  m.added.build(assign_added_ids(read_added_tokens(doc, root), *m.model), m.normalizer.get());
+  m.added.build(assign_added_ids(read_added_tokens(doc, root, ids), *m.model), m.normalizer.get());
   return Tokenizer(std::move(impl));
 }
 
@@ -206,12 +224,7 @@ namespace {
 std::string legacy_tokenizer_json(const std::filesystem::path& folder) {
   auto vocab_path = folder / "vocab.json";
   auto merges_path = folder / "merges.txt";
-  tok::json vocab;
-  try {
-    vocab = tok::json::parse(util::read_file(vocab_path));
-  } catch (const tok::json::exception& e) {
-    throw Error(vocab_path.string() + ": invalid JSON: " + e.what());
-  }
+  tok::json vocab = tok::parse_json(util::read_file(vocab_path), vocab_path.string());
   tok::json merges = tok::json::array();
   std::string text = util::read_file(merges_path);
   size_t line_no = 0;

@@ -1,5 +1,6 @@
 #include "model/fusion/attention_fusion.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <optional>
 #include <set>
@@ -165,6 +166,10 @@ class Matcher {
   const OnnxGraph& g_;
 };
 
+// The rotary tables' size bound, in floats per table (16 MiB: a context of 131,072 positions with a
+// head size of 64).
+constexpr int64_t kMaxRotaryTableFloats = int64_t{1} << 22;
+
 // cos/sin tables [positions, head_size/2] the way transformers computes them (float32 inv_freq
 // and angles), for graphs that compute RoPE from position_ids instead of gathering a table.
 std::pair<std::vector<float>, std::vector<float>> rope_tables(const AttentionGeometry& geo) {
@@ -316,6 +321,19 @@ AttentionFusionPlan plan_attention_fusion(const OnnxGraph& graph, const IoLayout
     auto match = match_layer(m, layout.kv[l], why);
     if (!match) return refuse("layer " + std::to_string(l) + ": " + why);
     layers.push_back(std::move(*match));
+  }
+
+  // The rotary tables cover every usable position (RotaryEmbedding indexes them by position id), so
+  // they grow with the context length: past a bound the exported graph is kept instead, which
+  // computes the rotation itself. Checked before anything is allocated.
+  const int64_t half = std::max<int64_t>(geo.head_size / 2, 1);
+  if (geo.max_positions > kMaxRotaryTableFloats / half) {
+    const double mib =
+        2.0 * static_cast<double>(geo.max_positions) * static_cast<double>(half) * sizeof(float);
+    return refuse("rotary tables for a context of " + std::to_string(geo.max_positions) +
+                  " positions would take " + std::to_string(static_cast<int64_t>(mib / (1 << 20))) +
+                  " MiB (at most " +
+                  std::to_string(2 * kMaxRotaryTableFloats * int64_t{sizeof(float)} >> 20) + " MiB)");
   }
 
   const std::string& positions = layout.position_ids->name;

@@ -173,14 +173,28 @@ bool GraphNode::is(std::string_view type, std::string_view in_domain) const {
 }
 
 OnnxGraph OnnxGraph::load(const std::filesystem::path& path) {
+  auto file = std::make_shared<proto::MappedFile>(path);
+  const std::string_view bytes = file->view();
+  return decode(std::move(file), bytes, path);
+}
+
+OnnxGraph OnnxGraph::from_bytes(std::string bytes, const std::filesystem::path& name) {
+  auto owned = std::make_shared<const std::string>(std::move(bytes));
+  const std::string_view view = *owned;
+  return decode(std::move(owned), view, name);
+}
+
+OnnxGraph OnnxGraph::decode(std::shared_ptr<const void> storage, std::string_view bytes,
+                            const std::filesystem::path& path) {
   OnnxGraph g;
   g.path_ = path;
   g.path_string_ = path.string();
-  g.file_ = std::make_shared<proto::MappedFile>(path);
-  for (MessageReader model(g.file_->view(), 0, g.path_string_); model.next();)
+  g.storage_ = std::move(storage);
+  g.file_bytes_ = bytes;
+  for (MessageReader model(g.file_bytes_, 0, g.path_string_); model.next();)
     if (model.is(field::kModelGraph, kLengthDelimited)) g.graph_bytes_ = model.bytes();
   if (g.graph_bytes_.empty()) throw Error(g.path_string_ + ": not a valid ONNX model: no graph");
-  const size_t graph_offset = static_cast<size_t>(g.graph_bytes_.data() - g.file_->view().data());
+  const size_t graph_offset = static_cast<size_t>(g.graph_bytes_.data() - g.file_bytes_.data());
   for (MessageReader graph(g.graph_bytes_, graph_offset, g.path_string_); graph.next();) {
     if (graph.wire() != kLengthDelimited) continue;
     switch (graph.field()) {
@@ -290,8 +304,11 @@ std::optional<OnnxGraph::FloatTensor> OnnxGraph::float_initializer(const std::st
     t.values.resize(raw.size() / sizeof(float));
     std::memcpy(t.values.data(), raw.data(), t.values.size() * sizeof(float));
   }
+  // The dims must multiply, without overflowing, to the number of values: a product that wraps
+  // around could otherwise match a short data field and send readers past its end.
   size_t count = 1;
-  for (int64_t d : t.dims) count *= static_cast<size_t>(d);
+  for (int64_t d : t.dims)
+    if (d < 0 || __builtin_mul_overflow(count, static_cast<size_t>(d), &count)) return std::nullopt;
   if (t.values.size() != count) return std::nullopt;
   return t;
 }
@@ -314,7 +331,7 @@ std::string OnnxGraph::serialize(const GraphEdit& edit) const {
 
   MessageWriter model;
   std::set<std::string> domains;
-  for (MessageReader r(file_->view(), 0, path_string_); r.next();) {
+  for (MessageReader r(file_bytes_, 0, path_string_); r.next();) {
     if (r.is(field::kModelGraph, kLengthDelimited)) {
       model.bytes_field(field::kModelGraph, graph.data());
       continue;

@@ -50,6 +50,8 @@ class OnnxGraph {
  public:
   // Maps and decodes `path`. Throws ortlm::Error naming the file and byte when it is malformed.
   static OnnxGraph load(const std::filesystem::path& path);
+  // The same for a model in memory; `name` stands for the path in errors.
+  static OnnxGraph from_bytes(std::string bytes, const std::filesystem::path& name);
 
   const std::vector<GraphNode>& nodes() const { return nodes_; }
   // The node producing `value`, if any (graph inputs and initializers have none).
@@ -75,10 +77,14 @@ class OnnxGraph {
 
  private:
   std::vector<const GraphNode*> edited_nodes(const GraphEdit& edit) const;
+  // Decodes `bytes`, which `storage` keeps alive (a memory map or a string).
+  static OnnxGraph decode(std::shared_ptr<const void> storage, std::string_view bytes,
+                          const std::filesystem::path& path);
 
   std::filesystem::path path_;
   std::string path_string_;
-  std::shared_ptr<proto::MappedFile> file_;
+  std::shared_ptr<const void> storage_;  // owns file_bytes_
+  std::string_view file_bytes_;
   std::string_view graph_bytes_;
   std::vector<GraphNode> nodes_;
   std::map<std::string, size_t> producers_;

@@ -5,7 +5,7 @@
 
 namespace ortlm::tok {
 
-void ByteLevelDecoder::decode_chain(std::vector<std::string>& tokens) const {
+void ByteLevelDecoder::apply(std::vector<std::string>& tokens, const GrowthLimit&) const {
   std::string bytes;
   std::string token_bytes;
   for (const std::string& token : tokens) {
@@ -40,7 +40,7 @@ int fallback_byte(const std::string& t) {
 }
 }  // namespace
 
-void ByteFallbackDecoder::decode_chain(std::vector<std::string>& tokens) const {
+void ByteFallbackDecoder::apply(std::vector<std::string>& tokens, const GrowthLimit&) const {
   std::vector<std::string> out;
   out.reserve(tokens.size());
   std::string run;

@@ -12,25 +12,25 @@ namespace ortlm::tok {
 // Byte-level characters back to bytes, all tokens fused, invalid UTF-8 repaired with U+FFFD.
 class ByteLevelDecoder : public Decoder {
  public:
-  void decode_chain(std::vector<std::string>& tokens) const override;
+  void apply(std::vector<std::string>& tokens, const GrowthLimit& limit) const override;
 };
 
 // Runs of "<0xXX>" tokens become the text they encode (one U+FFFD per byte when invalid UTF-8).
 class ByteFallbackDecoder : public Decoder {
  public:
-  void decode_chain(std::vector<std::string>& tokens) const override;
+  void apply(std::vector<std::string>& tokens, const GrowthLimit& limit) const override;
 };
 
 class FuseDecoder : public Decoder {
  public:
-  void decode_chain(std::vector<std::string>& tokens) const override;
+  void apply(std::vector<std::string>& tokens, const GrowthLimit& limit) const override;
 };
 
 // Removes up to `start` leading and `stop` trailing `content` characters from each token.
 class StripDecoder : public Decoder {
  public:
   StripDecoder(char32_t content, size_t start, size_t stop) : content_(content), start_(start), stop_(stop) {}
-  void decode_chain(std::vector<std::string>& tokens) const override;
+  void apply(std::vector<std::string>& tokens, const GrowthLimit& limit) const override;
 
  private:
   char32_t content_;
@@ -41,7 +41,7 @@ class ReplaceDecoder : public Decoder {
  public:
   ReplaceDecoder(std::string literal, std::unique_ptr<Regex> regex, std::string content)
       : literal_(std::move(literal)), regex_(std::move(regex)), content_(std::move(content)) {}
-  void decode_chain(std::vector<std::string>& tokens) const override;
+  void apply(std::vector<std::string>& tokens, const GrowthLimit& limit) const override;
 
  private:
   std::string literal_;
@@ -53,7 +53,7 @@ class MetaspaceDecoder : public Decoder {
  public:
   MetaspaceDecoder(std::string replacement, bool strip_first)
       : replacement_(std::move(replacement)), strip_first_(strip_first) {}
-  void decode_chain(std::vector<std::string>& tokens) const override;
+  void apply(std::vector<std::string>& tokens, const GrowthLimit& limit) const override;
 
  private:
   std::string replacement_;
@@ -63,7 +63,7 @@ class MetaspaceDecoder : public Decoder {
 class WordPieceDecoder : public Decoder {
  public:
   WordPieceDecoder(std::string prefix, bool cleanup) : prefix_(std::move(prefix)), cleanup_(cleanup) {}
-  void decode_chain(std::vector<std::string>& tokens) const override;
+  void apply(std::vector<std::string>& tokens, const GrowthLimit& limit) const override;
 
  private:
   std::string prefix_;
@@ -74,7 +74,7 @@ class CtcDecoder : public Decoder {
  public:
   CtcDecoder(std::string pad_token, std::string word_delimiter, bool cleanup)
       : pad_token_(std::move(pad_token)), word_delimiter_(std::move(word_delimiter)), cleanup_(cleanup) {}
-  void decode_chain(std::vector<std::string>& tokens) const override;
+  void apply(std::vector<std::string>& tokens, const GrowthLimit& limit) const override;
 
  private:
   std::string pad_token_, word_delimiter_;
@@ -85,7 +85,7 @@ class CtcDecoder : public Decoder {
 class BpeSuffixDecoder : public Decoder {
  public:
   explicit BpeSuffixDecoder(std::string suffix) : suffix_(std::move(suffix)) {}
-  void decode_chain(std::vector<std::string>& tokens) const override;
+  void apply(std::vector<std::string>& tokens, const GrowthLimit& limit) const override;
 
  private:
   std::string suffix_;
@@ -94,8 +94,8 @@ class BpeSuffixDecoder : public Decoder {
 class SequenceDecoder : public Decoder {
  public:
   explicit SequenceDecoder(std::vector<std::unique_ptr<Decoder>> stages) : stages_(std::move(stages)) {}
-  void decode_chain(std::vector<std::string>& tokens) const override {
-    for (const auto& stage : stages_) stage->decode_chain(tokens);
+  void apply(std::vector<std::string>& tokens, const GrowthLimit& limit) const override {
+    for (const auto& stage : stages_) stage->decode_chain(tokens, limit);
   }
 
  private:

@@ -24,13 +24,13 @@ void cleanup_tokenization_spaces(std::string& s) {
   for (const auto& [from, to] : kRules) replace_all(s, from, to);
 }
 
-void FuseDecoder::decode_chain(std::vector<std::string>& tokens) const {
+void FuseDecoder::apply(std::vector<std::string>& tokens, const GrowthLimit&) const {
   std::string all;
   for (const std::string& t : tokens) all += t;
   tokens.assign(1, std::move(all));
 }
 
-void StripDecoder::decode_chain(std::vector<std::string>& tokens) const {
+void StripDecoder::apply(std::vector<std::string>& tokens, const GrowthLimit&) const {
   for (std::string& token : tokens) {
     std::u32string chars;
     for (size_t pos = 0; pos < token.size();) chars.push_back(utf8::decode(token, pos));
@@ -44,29 +44,39 @@ void StripDecoder::decode_chain(std::vector<std::string>& tokens) const {
   }
 }
 
-void ReplaceDecoder::decode_chain(std::vector<std::string>& tokens) const {
+void ReplaceDecoder::apply(std::vector<std::string>& tokens, const GrowthLimit& limit) const {
+  size_t total = 0;  // bytes of all the tokens, as this stage rewrites them
+  for (const std::string& token : tokens) total += token.size();
   for (std::string& token : tokens) {
-    if (!regex_) {
-      replace_all(token, literal_, content_);
-      continue;
-    }
     std::string out;
     size_t pos = 0;
-    regex_->for_each_match(token, [&](size_t b, size_t e) {
+    bool matched = false;
+    auto replace = [&](size_t b, size_t e) {
+      // `content_` can be as long as the file: checked before each replacement.
+      total = total - (e - b) + content_.size();
+      if (limit.exceeded(total)) limit.fail("decoding", origin());
       out.append(token, pos, b - pos).append(content_);
       pos = e;
-    });
+      matched = true;
+    };
+    if (regex_) {
+      regex_->for_each_match(token, replace);
+    } else if (!literal_.empty()) {
+      for (size_t hit = token.find(literal_); hit != std::string::npos; hit = token.find(literal_, pos))
+        replace(hit, hit + literal_.size());
+    }
+    if (!matched) continue;
     out.append(token, pos);
     token.swap(out);
   }
 }
 
-void MetaspaceDecoder::decode_chain(std::vector<std::string>& tokens) const {
+void MetaspaceDecoder::apply(std::vector<std::string>& tokens, const GrowthLimit&) const {
   for (size_t i = 0; i < tokens.size(); ++i)
     replace_all(tokens[i], replacement_, i == 0 && strip_first_ ? "" : " ");
 }
 
-void WordPieceDecoder::decode_chain(std::vector<std::string>& tokens) const {
+void WordPieceDecoder::apply(std::vector<std::string>& tokens, const GrowthLimit&) const {
   for (size_t i = 0; i < tokens.size(); ++i) {
     std::string& token = tokens[i];
     if (i != 0) {
@@ -80,7 +90,7 @@ void WordPieceDecoder::decode_chain(std::vector<std::string>& tokens) const {
   }
 }
 
-void CtcDecoder::decode_chain(std::vector<std::string>& tokens) const {
+void CtcDecoder::apply(std::vector<std::string>& tokens, const GrowthLimit&) const {
   std::vector<std::string> out;
   for (size_t i = 0; i < tokens.size(); ++i) {
     if (i > 0 && tokens[i] == tokens[i - 1]) continue;  // repeated tokens collapse
@@ -95,7 +105,7 @@ void CtcDecoder::decode_chain(std::vector<std::string>& tokens) const {
   tokens.swap(out);
 }
 
-void BpeSuffixDecoder::decode_chain(std::vector<std::string>& tokens) const {
+void BpeSuffixDecoder::apply(std::vector<std::string>& tokens, const GrowthLimit&) const {
   for (size_t i = 0; i < tokens.size(); ++i)
     replace_all(tokens[i], suffix_, i + 1 == tokens.size() ? "" : " ");
 }

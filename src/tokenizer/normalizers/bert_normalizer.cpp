@@ -28,7 +28,7 @@ bool is_chinese_char(char32_t cp) {
 
 }  // namespace
 
-void BertNormalizer::normalize(NormalizedText& t) const {
+void BertNormalizer::apply(NormalizedText& t, const GrowthLimit&) const {
   if (options_.clean_text) {
     map_chars(t, [](std::string_view ch, char32_t cp, std::string& out) {
       if (cp == 0 || cp == 0xFFFD || is_control(cp)) return;

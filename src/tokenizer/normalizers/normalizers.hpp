@@ -34,7 +34,7 @@ enum class UnicodeForm { NFC, NFD, NFKC, NFKD };
 class UnicodeNormalizer : public Normalizer {
  public:
   explicit UnicodeNormalizer(UnicodeForm form) : form_(form) {}
-  void normalize(NormalizedText& t) const override;
+  void apply(NormalizedText& t, const GrowthLimit& limit) const override;
 
  private:
   UnicodeForm form_;
@@ -42,19 +42,19 @@ class UnicodeNormalizer : public Normalizer {
 
 class LowercaseNormalizer : public Normalizer {
  public:
-  void normalize(NormalizedText& t) const override;
+  void apply(NormalizedText& t, const GrowthLimit& limit) const override;
 };
 
 // Removes combining marks (meant to follow NFD).
 class StripAccentsNormalizer : public Normalizer {
  public:
-  void normalize(NormalizedText& t) const override;
+  void apply(NormalizedText& t, const GrowthLimit& limit) const override;
 };
 
 class StripNormalizer : public Normalizer {
  public:
   StripNormalizer(bool left, bool right) : left_(left), right_(right) {}
-  void normalize(NormalizedText& t) const override;
+  void apply(NormalizedText& t, const GrowthLimit& limit) const override;
 
  private:
   bool left_, right_;
@@ -63,7 +63,7 @@ class StripNormalizer : public Normalizer {
 class PrependNormalizer : public Normalizer {
  public:
   explicit PrependNormalizer(std::string prepend) : prepend_(std::move(prepend)) {}
-  void normalize(NormalizedText& t) const override;
+  void apply(NormalizedText& t, const GrowthLimit& limit) const override;
 
  private:
   std::string prepend_;
@@ -74,7 +74,7 @@ class ReplaceNormalizer : public Normalizer {
  public:
   ReplaceNormalizer(std::string literal, std::unique_ptr<Regex> regex, std::string content)
       : literal_(std::move(literal)), regex_(std::move(regex)), content_(std::move(content)) {}
-  void normalize(NormalizedText& t) const override;
+  void apply(NormalizedText& t, const GrowthLimit& limit) const override;
 
  private:
   std::string literal_;
@@ -92,7 +92,7 @@ struct BertNormalizerOptions {
 class BertNormalizer : public Normalizer {
  public:
   explicit BertNormalizer(BertNormalizerOptions options) : options_(options) {}
-  void normalize(NormalizedText& t) const override;
+  void apply(NormalizedText& t, const GrowthLimit& limit) const override;
 
  private:
   BertNormalizerOptions options_;
@@ -101,8 +101,8 @@ class BertNormalizer : public Normalizer {
 class SequenceNormalizer : public Normalizer {
  public:
   explicit SequenceNormalizer(std::vector<std::unique_ptr<Normalizer>> stages) : stages_(std::move(stages)) {}
-  void normalize(NormalizedText& t) const override {
-    for (const auto& stage : stages_) stage->normalize(t);
+  void apply(NormalizedText& t, const GrowthLimit& limit) const override {
+    for (const auto& stage : stages_) stage->normalize(t, limit);
   }
 
  private:

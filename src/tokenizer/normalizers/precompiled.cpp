@@ -58,13 +58,15 @@ const char* PrecompiledNormalizer::lookup(std::string_view chunk, size_t& replac
   return nullptr;
 }
 
-void PrecompiledNormalizer::normalize(NormalizedText& t) const {
+void PrecompiledNormalizer::apply(NormalizedText& t, const GrowthLimit& limit) const {
   // Hugging Face works grapheme by grapheme: a grapheme shorter than 6 bytes is looked up whole,
   // otherwise (or when it has no entry) each of its characters is.
   NormalizedText out;
   out.text.reserve(t.text.size() + 16);
   out.align.reserve(t.text.size() + 16);
   auto emit = [&](std::string_view s, size_t b, size_t e) {
+    // A charsmap's replacements can be as long as the file: checked before each one.
+    if (limit.exceeded(out.text.size() + s.size())) grew_too_much(limit);
     out.append(s, Span{t.align[b].begin, t.align[e - 1].end});
   };
   auto per_char = [&](size_t b, size_t e) {
@@ -109,7 +111,7 @@ void PrecompiledNormalizer::normalize(NormalizedText& t) const {
   std::swap(t, out);
 }
 
-void NmtNormalizer::normalize(NormalizedText& t) const {
+void NmtNormalizer::apply(NormalizedText& t, const GrowthLimit&) const {
   map_chars(t, [](std::string_view ch, char32_t cp, std::string& out) {
     bool removed = (cp >= 0x01 && cp <= 0x08) || cp == 0x0B || (cp >= 0x0E && cp <= 0x1F) || cp == 0x7F ||
                    cp == 0x8F || cp == 0x9F;

@@ -15,7 +15,7 @@ class PrecompiledNormalizer : public Normalizer {
  public:
   // `base64_charsmap` as in tokenizer.json; `where` names it in errors.
   PrecompiledNormalizer(std::string_view base64_charsmap, std::string_view where);
-  void normalize(NormalizedText& t) const override;
+  void apply(NormalizedText& t, const GrowthLimit& limit) const override;
 
  private:
   // The replacement for the shortest source string `chunk` starts with, or nullptr.
@@ -26,7 +26,7 @@ class PrecompiledNormalizer : public Normalizer {
 
 class NmtNormalizer : public Normalizer {
  public:
-  void normalize(NormalizedText& t) const override;
+  void apply(NormalizedText& t, const GrowthLimit& limit) const override;
 };
 
 }  // namespace ortlm::tok

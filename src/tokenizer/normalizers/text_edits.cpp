@@ -4,7 +4,7 @@
 
 namespace ortlm::tok {
 
-void StripNormalizer::normalize(NormalizedText& t) const {
+void StripNormalizer::apply(NormalizedText& t, const GrowthLimit&) const {
   size_t begin = 0, end = t.text.size();
   if (left_) {
     while (begin < end) {
@@ -28,15 +28,16 @@ void StripNormalizer::normalize(NormalizedText& t) const {
   t.align.erase(t.align.begin(), t.align.begin() + static_cast<ptrdiff_t>(begin));
 }
 
-void PrependNormalizer::normalize(NormalizedText& t) const {
+void PrependNormalizer::apply(NormalizedText& t, const GrowthLimit& limit) const {
   if (t.text.empty()) return;
+  if (limit.exceeded(t.text.size() + prepend_.size())) grew_too_much(limit);
   // The inserted text is aligned with the first character, as Hugging Face does.
   Span first = t.align.front();
   t.text.insert(0, prepend_);
   t.align.insert(t.align.begin(), prepend_.size(), first);
 }
 
-void ReplaceNormalizer::normalize(NormalizedText& t) const {
+void ReplaceNormalizer::apply(NormalizedText& t, const GrowthLimit& limit) const {
   std::string_view text = t.text;
   size_t pos = 0, b = 0, e = 0;
   NormalizedText out;
@@ -55,6 +56,7 @@ void ReplaceNormalizer::normalize(NormalizedText& t) const {
       out.align.reserve(text.size() + 16);
       changed = true;
     }
+    if (limit.exceeded(out.text.size() + (b - pos) + content_.size())) grew_too_much(limit);
     out.append_from(t, pos, b);
     // The replacement is aligned with the whole match.
     out.append(content_, Span{t.align[b].begin, t.align[e - 1].end});

@@ -121,7 +121,7 @@ void compose(const std::vector<Changed>& in, std::vector<Changed>& out, std::vec
 
 }  // namespace
 
-void UnicodeNormalizer::normalize(NormalizedText& t) const {
+void UnicodeNormalizer::apply(NormalizedText& t, const GrowthLimit&) const {
   if (is_ascii(t.text)) return;  // ASCII is invariant under every normalization form
   int options = UTF8PROC_DECOMPOSE;
   if (form_ == UnicodeForm::NFKC || form_ == UnicodeForm::NFKD) options |= UTF8PROC_COMPAT;
@@ -209,7 +209,7 @@ void append_lowercase(std::string& out, char32_t cp) {
   }
 }
 
-void LowercaseNormalizer::normalize(NormalizedText& t) const {
+void LowercaseNormalizer::apply(NormalizedText& t, const GrowthLimit&) const {
   if (is_ascii(t.text)) {
     for (char& c : t.text) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
     return;
@@ -222,7 +222,7 @@ bool is_combining_mark(char32_t cp) {
   return c == UTF8PROC_CATEGORY_MN || c == UTF8PROC_CATEGORY_MC || c == UTF8PROC_CATEGORY_ME;
 }
 
-void StripAccentsNormalizer::normalize(NormalizedText& t) const {
+void StripAccentsNormalizer::apply(NormalizedText& t, const GrowthLimit&) const {
   if (is_ascii(t.text)) return;
   map_chars(t, [](std::string_view ch, char32_t cp, std::string& out) {
     if (!is_combining_mark(cp)) out.append(ch);

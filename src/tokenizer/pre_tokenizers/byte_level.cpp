@@ -43,7 +43,7 @@ ByteLevelPreTokenizer::ByteLevelPreTokenizer(bool add_prefix_space, bool use_reg
   if (use_regex) regex_ = std::make_unique<Regex>(kGpt2Pattern, "ByteLevel");
 }
 
-void ByteLevelPreTokenizer::pre_tokenize(PreTokenized& text) const {
+void ByteLevelPreTokenizer::apply(PreTokenized& text) const {
   if (add_prefix_space_) {
     rewrite_splits(text, [](const NormalizedText& src, uint32_t b, uint32_t e, NormalizedText& out) {
       if (src.text[b] != ' ') out.append(" ", src.align[b]);

@@ -33,7 +33,7 @@ bool is_any_punctuation(char32_t cp) {
 
 }  // namespace
 
-void WhitespacePreTokenizer::pre_tokenize(PreTokenized& text) const {
+void WhitespacePreTokenizer::apply(PreTokenized& text) const {
   // The pattern \w+|[^\w\s]+: runs of word characters and runs of other non-space characters.
   cut_splits(text, [](std::string_view word, std::vector<Split>& out) {
     int run_class = -1;  // 0 word, 1 other, -1 none
@@ -51,32 +51,32 @@ void WhitespacePreTokenizer::pre_tokenize(PreTokenized& text) const {
   });
 }
 
-void WhitespaceSplitPreTokenizer::pre_tokenize(PreTokenized& text) const {
+void WhitespaceSplitPreTokenizer::apply(PreTokenized& text) const {
   split_words(text, SplitBehavior::Removed, false, [](std::string_view word, std::vector<Segment>& matches) {
     match_chars(word, utf8::is_white_space, matches);
   });
 }
 
-void DigitsPreTokenizer::pre_tokenize(PreTokenized& text) const {
+void DigitsPreTokenizer::apply(PreTokenized& text) const {
   split_words(
       text, individual_digits_ ? SplitBehavior::Isolated : SplitBehavior::Contiguous, false,
       [](std::string_view word, std::vector<Segment>& matches) { match_chars(word, is_numeric, matches); });
 }
 
-void PunctuationPreTokenizer::pre_tokenize(PreTokenized& text) const {
+void PunctuationPreTokenizer::apply(PreTokenized& text) const {
   split_words(text, behavior_, false, [](std::string_view word, std::vector<Segment>& matches) {
     match_chars(word, is_any_punctuation, matches);
   });
 }
 
-void CharDelimiterPreTokenizer::pre_tokenize(PreTokenized& text) const {
+void CharDelimiterPreTokenizer::apply(PreTokenized& text) const {
   split_words(text, SplitBehavior::Removed, false, [&](std::string_view word, std::vector<Segment>& matches) {
     match_chars(
         word, [&](char32_t cp) { return cp == delimiter_; }, matches);
   });
 }
 
-void BertPreTokenizer::pre_tokenize(PreTokenized& text) const {
+void BertPreTokenizer::apply(PreTokenized& text) const {
   WhitespaceSplitPreTokenizer().pre_tokenize(text);
   PunctuationPreTokenizer(SplitBehavior::Isolated).pre_tokenize(text);
 }

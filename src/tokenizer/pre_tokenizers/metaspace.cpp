@@ -4,7 +4,7 @@
 
 namespace ortlm::tok {
 
-void MetaspacePreTokenizer::pre_tokenize(PreTokenized& text) const {
+void MetaspacePreTokenizer::apply(PreTokenized& text) const {
   rewrite_splits(text, [&](const NormalizedText& src, uint32_t b, uint32_t e, NormalizedText& out) {
     std::string_view word = std::string_view(src.text).substr(b, e - b);
     bool has_prefix = word.starts_with(replacement_) || word.starts_with(' ');

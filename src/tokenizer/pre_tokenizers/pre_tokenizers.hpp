@@ -14,7 +14,7 @@ namespace ortlm::tok {
 class ByteLevelPreTokenizer : public PreTokenizer {
  public:
   ByteLevelPreTokenizer(bool add_prefix_space, bool use_regex);
-  void pre_tokenize(PreTokenized& text) const override;
+  void apply(PreTokenized& text) const override;
 
  private:
   bool add_prefix_space_;
@@ -30,7 +30,7 @@ class SplitPreTokenizer : public PreTokenizer {
  public:
   SplitPreTokenizer(std::string literal, std::unique_ptr<Regex> regex, SplitBehavior behavior, bool invert)
       : literal_(std::move(literal)), regex_(std::move(regex)), behavior_(behavior), invert_(invert) {}
-  void pre_tokenize(PreTokenized& text) const override;
+  void apply(PreTokenized& text) const override;
 
  private:
   std::string literal_;
@@ -45,7 +45,7 @@ class MetaspacePreTokenizer : public PreTokenizer {
  public:
   MetaspacePreTokenizer(std::string replacement, PrependScheme scheme, bool split)
       : replacement_(std::move(replacement)), scheme_(scheme), split_(split) {}
-  void pre_tokenize(PreTokenized& text) const override;
+  void apply(PreTokenized& text) const override;
 
  private:
   std::string replacement_;
@@ -57,18 +57,18 @@ class MetaspacePreTokenizer : public PreTokenizer {
 // BertPreTokenizer.
 class WhitespacePreTokenizer : public PreTokenizer {
  public:
-  void pre_tokenize(PreTokenized& text) const override;
+  void apply(PreTokenized& text) const override;
 };
 
 class WhitespaceSplitPreTokenizer : public PreTokenizer {
  public:
-  void pre_tokenize(PreTokenized& text) const override;
+  void apply(PreTokenized& text) const override;
 };
 
 class DigitsPreTokenizer : public PreTokenizer {
  public:
   explicit DigitsPreTokenizer(bool individual_digits) : individual_digits_(individual_digits) {}
-  void pre_tokenize(PreTokenized& text) const override;
+  void apply(PreTokenized& text) const override;
 
  private:
   bool individual_digits_;
@@ -77,7 +77,7 @@ class DigitsPreTokenizer : public PreTokenizer {
 class PunctuationPreTokenizer : public PreTokenizer {
  public:
   explicit PunctuationPreTokenizer(SplitBehavior behavior) : behavior_(behavior) {}
-  void pre_tokenize(PreTokenized& text) const override;
+  void apply(PreTokenized& text) const override;
 
  private:
   SplitBehavior behavior_;
@@ -86,7 +86,7 @@ class PunctuationPreTokenizer : public PreTokenizer {
 class CharDelimiterPreTokenizer : public PreTokenizer {
  public:
   explicit CharDelimiterPreTokenizer(char32_t delimiter) : delimiter_(delimiter) {}
-  void pre_tokenize(PreTokenized& text) const override;
+  void apply(PreTokenized& text) const override;
 
  private:
   char32_t delimiter_;
@@ -94,14 +94,14 @@ class CharDelimiterPreTokenizer : public PreTokenizer {
 
 class BertPreTokenizer : public PreTokenizer {
  public:
-  void pre_tokenize(PreTokenized& text) const override;
+  void apply(PreTokenized& text) const override;
 };
 
 class SequencePreTokenizer : public PreTokenizer {
  public:
   explicit SequencePreTokenizer(std::vector<std::unique_ptr<PreTokenizer>> stages)
       : stages_(std::move(stages)) {}
-  void pre_tokenize(PreTokenized& text) const override {
+  void apply(PreTokenized& text) const override {
     for (const auto& stage : stages_) stage->pre_tokenize(text);
   }
 

@@ -3,7 +3,7 @@
 
 namespace ortlm::tok {
 
-void SplitPreTokenizer::pre_tokenize(PreTokenized& text) const {
+void SplitPreTokenizer::apply(PreTokenized& text) const {
   split_words(text, behavior_, invert_, [&](std::string_view word, std::vector<Segment>& matches) {
     if (regex_) {
       regex_->for_each_match(word, [&](size_t b, size_t e) {
