@@ -1,5 +1,6 @@
 // libFuzzer target: parse and render arbitrary template text against a small fixed conversation.
-// Any input must either render or fail with ortlm::Error: never crash, hang or leak.
+// Any input must either render or fail with ortlm::Error: never crash, hang or leak. Seeds:
+// fuzz/corpus/template_fuzz/ (real templates and constructs that stress the limits).
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -33,6 +34,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   limits.max_output = 1 << 20;
   limits.max_steps = 200'000;
   limits.max_range = 10'000;
+  limits.max_memory = 64u << 20;  // the default (256 MiB) is safe too, but slower to reach
   try {
     ortlm::tpl::Template tpl(std::string(reinterpret_cast<const char*>(data), size));
     tpl.render(context(), limits);

@@ -149,6 +149,17 @@ TEST(JsonDepth, DeepDocumentIsRefusedQuicklyWithTheByte) {
   EXPECT_NO_THROW(util::parse_json(R"(["[[[[\"[[[[", "\\"])" + std::string(1000, ' '), "ok"));
 }
 
+TEST(JsonNumbers, OverflowingNumberIsAnErrorNamingTheOrigin) {
+  // Found by fuzz/model_config_fuzz: nlohmann reports it as out_of_range, not parse_error.
+  try {
+    util::parse_json(R"({"vocab_size": 9999E999})", "config.json");
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("config.json: invalid JSON: "), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(util::parse_ordered_json("-1e400", "x"), Error);
+}
+
 TEST(KvCacheSize, OverflowingShapeIsRefused) {
   IoLayout layout;
   layout.kv.resize(2);

@@ -19,6 +19,7 @@
 #include "ortlm/error.hpp"
 #include "ortlm/generator.hpp"
 #include "util/file.hpp"
+#include "util/utf8.hpp"
 
 namespace ortlm::cli {
 
@@ -173,6 +174,12 @@ void run_interactive(const ChatArgs& args, Chat& chat) {
       break;
     }
     if (!line.empty() && line.back() == '\r') line.pop_back();
+    // A line that is not UTF-8 (e.g. a Latin-1 terminal) is refused, and the session goes on, as for
+    // a reply that fails; the offset points the user at the culprit.
+    if (const size_t bad = utf8::find_invalid(line); bad != std::string::npos) {
+      std::fprintf(stderr, "ortlm: error: input line is not valid UTF-8 at byte offset %zu\n", bad);
+      continue;
+    }
     if (trim(line).empty()) continue;
     if (line[0] == '/') {
       if (!run_command(trim(line), *chat.session, tty)) break;

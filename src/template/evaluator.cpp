@@ -34,43 +34,15 @@ int64_t checked_mul(int64_t a, int64_t b) {
   return r;
 }
 
-// The UTF-16 unit at `index` (negative counts from the end), as JavaScript's string.at().
-std::optional<std::string> js_char_at(const std::string& s, int64_t index) {
-  std::vector<char32_t> units;
-  for (size_t pos = 0; pos < s.size();) {
-    char32_t cp = utf8::decode(s, pos);
-    if (cp >= 0x10000) {
-      units.push_back(0xD800 + ((cp - 0x10000) >> 10));
-      units.push_back(0xDC00 + ((cp - 0x10000) & 0x3FF));
-    } else {
-      units.push_back(cp);
-    }
+// base ** exponent (exponent >= 0) by squaring: a few multiplications even for 1 ** 10**12.
+int64_t integer_power(int64_t base, int64_t exponent) {
+  int64_t result = 1;
+  while (exponent > 0) {
+    if (exponent & 1) result = checked_mul(result, base);
+    exponent >>= 1;
+    if (exponent > 0) base = checked_mul(base, base);
   }
-  int64_t n = int64_t(units.size());
-  if (index < 0) index += n;
-  if (index < 0 || index >= n) return std::nullopt;
-  char32_t unit = units[size_t(index)];
-  return utf8::encode(unit >= 0xD800 && unit <= 0xDFFF ? 0xFFFD
-                                                       : unit);  // Node prints a lone surrogate as U+FFFD
-}
-
-// Python's slicing as @huggingface/jinja implements it.
-template <typename T>
-std::vector<T> slice_items(const std::vector<T>& items, std::optional<int64_t> start,
-                           std::optional<int64_t> stop, int64_t step) {
-  int64_t n = int64_t(items.size());
-  int64_t s, e;
-  if (step >= 0) {
-    s = !start ? 0 : *start < 0 ? std::max<int64_t>(n + *start, 0) : std::min(*start, n);
-    e = !stop ? n : *stop < 0 ? std::max<int64_t>(n + *stop, 0) : std::min(*stop, n);
-  } else {
-    s = !start ? n - 1 : *start < 0 ? std::max<int64_t>(n + *start, -1) : std::min(*start, n - 1);
-    e = !stop ? -1 : *stop < -1 ? std::max<int64_t>(n + *stop, -1) : std::min(*stop, n - 1);
-  }
-  std::vector<T> out;
-  int64_t direction = step > 0 ? 1 : step < 0 ? -1 : 0;
-  for (int64_t k = s; direction * k < direction * e; k += step) out.push_back(items[size_t(k)]);
-  return out;
+  return result;
 }
 
 bool mentions(const Node* node, const std::string& name) {
@@ -100,9 +72,8 @@ Value Env::lookup(const std::string& name) const {
   return Value::undefined();
 }
 
-void Interpreter::check_size(size_t bytes) const {
-  if (bytes > limits_.max_output)
-    fail("rendered output exceeds " + std::to_string(limits_.max_output) + " bytes");
+void Interpreter::limit_memory_after_input() {
+  budget_.set_limit(limits_.max_memory, limits_.memory_per_input_byte, budget_.held());
 }
 
 void Interpreter::step() {
@@ -142,11 +113,12 @@ Value Interpreter::evaluate(const Node& node, Env& env) {
 
 std::string Interpreter::block(const std::vector<NodePtr>& body, Env& env) {
   std::string out;
+  PendingOutput pending(budget_);
   for (const auto& statement : body) {
     Value v = evaluate(*statement, env);
     if (v.is_none()) continue;
     std::string piece = v.kind == Kind::string ? std::move(v.s) : to_output(v);
-    check_size(out.size() + piece.size());
+    pending.grow_to(out.size() + piece.size());
     out += piece;
   }
   return out;
@@ -209,11 +181,8 @@ Value Interpreter::evaluate_node(const Node& node, Env& env) {
       return object_literal(node, env);
     case NodeKind::member:
       return member(node, env);
-    case NodeKind::call: {
-      CallArgs args = evaluate_arguments(node.list, env);
-      Value callee = evaluate(*node.a, env);
-      return call(callee, args, env);
-    }
+    case NodeKind::call:
+      return call_expression(node, env);
     case NodeKind::unary:
       return unary(node, env);
     case NodeKind::binary:
@@ -253,7 +222,6 @@ Value Interpreter::evaluate_node(const Node& node, Env& env) {
 
 Value Interpreter::object_literal(const Node& node, Env& env) {
   Value obj = heap_.object();
-  heap_.charge(node.list.size() / 2);
   for (size_t k = 0; k + 1 < node.list.size(); k += 2) {
     Value key = evaluate(*node.list[k], env);
     if (key.kind != Kind::string)
@@ -301,9 +269,8 @@ Value Interpreter::binary(const Node& node, Env& env) {
     if (!std::isfinite(result)) fail("Exponentiation result is not a finite real number");
     if (left.is(Kind::floating) || right.is(Kind::floating) || b < 0) return Value::floating(result);
     if (std::fabs(result) >= 9.2e18) fail("integer overflow");
-    int64_t base = int64_t(a), out = 1;
-    for (int64_t k = 0; k < int64_t(b); ++k) out = checked_mul(out, base);
-    return Value::integer(out);
+    return Value::integer(integer_power(left.kind == Kind::boolean ? left.b : left.i,
+                                        right.kind == Kind::boolean ? right.b : right.i));
   }
   if (left.is_number() && right.is_number()) {
     bool is_float = left.is(Kind::floating) || right.is(Kind::floating);
@@ -362,63 +329,14 @@ Value Interpreter::binary(const Node& node, Env& env) {
   // Extension: Python's string repetition.
   if (op == "*" && left.is(Kind::string) && right.is(Kind::integer)) {
     if (right.i <= 0 || left.s.empty()) return Value::string("");
-    check_size(left.s.size() * size_t(std::min<int64_t>(right.i, int64_t(limits_.max_output) + 1)));
+    size_t bytes = left.s.size() * size_t(std::min<int64_t>(right.i, int64_t(limits_.max_output) + 1));
+    check_size(bytes);
     std::string out;
+    out.reserve(bytes);
     for (int64_t k = 0; k < right.i; ++k) out += left.s;
-    return Value::string(out);
+    return Value::string(std::move(out));
   }
   fail("Unknown operator \"" + op + "\" between " + kind_name(left.kind) + " and " + kind_name(right.kind));
-}
-
-Value Interpreter::member(const Node& node, Env& env) {
-  Value object = evaluate(*node.a, env);
-  Value property;
-  if (node.flag) {
-    if (node.b->kind == NodeKind::slice) return slice(object, *node.b, env);
-    property = evaluate(*node.b, env);
-  } else if (node.b->kind == NodeKind::integer) {
-    property = Value::integer(node.b->ival);
-  } else {
-    property = Value::string(node.b->str);
-  }
-  if (object.is_mapping()) {
-    if (!property.is(Kind::string))
-      fail(std::string("Cannot access property with non-string: got ") + kind_name(property.kind));
-    if (const Value* found = object.obj->find(property.s)) return *found;
-    return object.is(Kind::object) ? builtin_member(*this, object, property.s) : Value::undefined();
-  }
-  if (object.is(Kind::array) || object.is(Kind::string)) {
-    if (property.is(Kind::integer)) {
-      if (object.is(Kind::string)) {
-        auto ch = js_char_at(object.s, property.i);
-        return ch ? Value::string(*ch) : Value::undefined();
-      }
-      int64_t n = int64_t(object.arr->items.size()), k = property.i < 0 ? property.i + n : property.i;
-      return k >= 0 && k < n ? object.arr->items[size_t(k)] : Value::undefined();
-    }
-    if (property.is(Kind::string)) return builtin_member(*this, object, property.s);
-    fail(std::string("Cannot access property with non-string/non-number: got ") + kind_name(property.kind));
-  }
-  if (!property.is(Kind::string))
-    fail(std::string("Cannot access property with non-string: got ") + kind_name(property.kind));
-  return builtin_member(*this, object, property.s);
-}
-
-Value Interpreter::slice(const Value& object, const Node& node, Env& env) {
-  if (!object.is(Kind::array) && !object.is(Kind::string)) fail("Slice object must be an array or string");
-  auto bound = [&](const NodePtr& part, const char* what) -> std::optional<int64_t> {
-    if (!part) return std::nullopt;
-    Value v = evaluate(*part, env);
-    if (v.is(Kind::undefined)) return std::nullopt;
-    if (!v.is(Kind::integer)) fail(std::string("Slice ") + what + " must be numeric or undefined");
-    return v.i;
-  };
-  auto start = bound(node.a, "start"), stop = bound(node.b, "stop"), step = bound(node.c, "step");
-  if (object.is(Kind::array))
-    return heap_.array(slice_items(object.arr->items, start, stop, step.value_or(1)));
-  std::string out;
-  for (const auto& ch : slice_items(text::code_points(object.s), start, stop, step.value_or(1))) out += ch;
-  return Value::string(out);
 }
 
 Value Interpreter::test(const Node& node, Env& env) {
@@ -448,7 +366,6 @@ Value Interpreter::set(const Node& node, Env& env) {
     Value object = evaluate(*target.a, env);
     if (!object.is(Kind::ns)) fail("cannot assign attribute on non-namespace object");
     if (target.b->kind != NodeKind::identifier) fail("Cannot assign to member with non-identifier property");
-    heap_.charge(1);
     object.obj->set(target.b->str, rhs);
   } else {
     fail("Invalid LHS inside assignment expression");
@@ -501,6 +418,7 @@ Value Interpreter::for_loop(const Node& node, Env& env) {
     items.push_back(item);
   }
   std::string out;
+  PendingOutput pending(budget_);
   bool iterated = false;
   auto current = std::make_shared<int64_t>(0);
   Value cycle = heap_.function("cycle", [current](Interpreter&, CallArgs& args, Env&) {
@@ -510,7 +428,6 @@ Value Interpreter::for_loop(const Node& node, Env& env) {
   int64_t n = int64_t(items.size());
   // One `loop` object per loop, updated in place each iteration (cheaper than a new one each time).
   Value loop = heap_.object();
-  heap_.charge(12);
   ObjectData& l = *loop.obj;
   for (const char* key : {"index", "index0", "revindex", "revindex0", "first", "last", "length", "previtem",
                           "nextitem", "depth", "depth0"})
@@ -535,7 +452,7 @@ Value Interpreter::for_loop(const Node& node, Env& env) {
     bind(scope, items[size_t(k)]);
     try {
       std::string piece = block(node.body, scope);
-      check_size(out.size() + piece.size());
+      pending.grow_to(out.size() + piece.size());
       out += piece;
     } catch (const ContinueSignal&) {
       continue;  // as in the reference, a continued iteration does not count for `else`
@@ -570,7 +487,6 @@ void Interpreter::bind_arguments(const std::string& display_name, const std::vec
   }
   if (body_mentions(body, "kwargs")) {
     Value kwargs = heap_.object();
-    heap_.charge(keywords.size());
     for (auto& [key, value] : keywords) kwargs.obj->set(key, value);
     scope.vars["kwargs"] = kwargs;
   } else if (!keywords.empty()) {

@@ -37,46 +37,6 @@ Value attribute_path(const Value& item, const std::string& path) {
   }
 }
 
-// JavaScript's parseInt(s, 10) / parseFloat(s): the longest numeric prefix after whitespace.
-std::optional<int64_t> parse_int_prefix(const std::string& s) {
-  std::string t = text::trim_start(s);
-  size_t k = 0;
-  bool negative = false;
-  if (k < t.size() && (t[k] == '+' || t[k] == '-')) negative = t[k++] == '-';
-  size_t digits_start = k;
-  int64_t value = 0;
-  while (k < t.size() && std::isdigit(static_cast<unsigned char>(t[k]))) {
-    if (__builtin_mul_overflow(value, 10, &value) || __builtin_add_overflow(value, t[k] - '0', &value))
-      fail("integer overflow");
-    ++k;
-  }
-  if (k == digits_start) return std::nullopt;
-  return negative ? -value : value;
-}
-
-std::optional<double> parse_float_prefix(const std::string& s) {
-  std::string t = text::trim_start(s);
-  size_t k = 0;
-  if (k < t.size() && (t[k] == '+' || t[k] == '-')) ++k;
-  if (t.compare(k, 8, "Infinity") == 0) return t[0] == '-' ? -INFINITY : INFINITY;
-  size_t mantissa = k;
-  while (k < t.size() && std::isdigit(static_cast<unsigned char>(t[k]))) ++k;
-  if (k < t.size() && t[k] == '.') {
-    ++k;
-    while (k < t.size() && std::isdigit(static_cast<unsigned char>(t[k]))) ++k;
-  }
-  if (k == mantissa || (k == mantissa + 1 && t[mantissa] == '.')) return std::nullopt;
-  if (k < t.size() && (t[k] == 'e' || t[k] == 'E')) {
-    size_t e = k + 1;
-    if (e < t.size() && (t[e] == '+' || t[e] == '-')) ++e;
-    if (e < t.size() && std::isdigit(static_cast<unsigned char>(t[e]))) {
-      k = e;
-      while (k < t.size() && std::isdigit(static_cast<unsigned char>(t[k]))) ++k;
-    }
-  }
-  return std::strtod(t.substr(0, k).c_str(), nullptr);
-}
-
 // The string an array element contributes to join(): null and undefined contribute nothing.
 std::string join_piece(const Value& v) { return v.is_none() ? "" : to_js_string(v); }
 
@@ -196,10 +156,10 @@ class Filters {
     if (const Value* d = args_.get(0, "default")) fallback = *d;
     if (v.is(Kind::string)) {
       if (is_int) {
-        auto n = parse_int_prefix(v.s);
+        auto n = text::parse_int_prefix(v.s);
         return n ? Value::integer(*n) : fallback;
       }
-      auto f = parse_float_prefix(v.s);
+      auto f = text::parse_float_prefix(v.s);
       return f ? Value::floating(*f) : fallback;
     }
     if (v.is(Kind::boolean)) return is_int ? Value::integer(v.b ? 1 : 0) : Value::floating(v.b ? 1 : 0);
@@ -359,9 +319,9 @@ class Filters {
       if (total.is(Kind::floating) || item.is(Kind::floating)) {
         total = Value::floating(total.number() + item.number());
       } else {
+        auto as_integer = [](const Value& x) { return x.is(Kind::boolean) ? int64_t(x.b) : x.i; };
         int64_t r;
-        if (__builtin_add_overflow(int64_t(total.number()), int64_t(item.number()), &r))
-          fail("integer overflow");
+        if (__builtin_add_overflow(as_integer(total), as_integer(item), &r)) fail("integer overflow");
         total = Value::integer(r);
       }
     }
@@ -480,7 +440,7 @@ class Filters {
   Value center(const std::string& s) {
     const Value* width = args_.get(0, "width");
     int64_t w = width && width->is(Kind::integer) ? width->i : 80;
-    int64_t len = int64_t(text::code_points(s).size());
+    int64_t len = int64_t(utf8::count_chars(s));
     if (w <= len) return Value::string(s);
     in_.check_size(size_t(w));
     int64_t total = w - len, left = total / 2 + (total & w & 1);
@@ -519,11 +479,13 @@ class Filters {
     int64_t n = length && length->is(Kind::integer) ? length->i : 255;
     int64_t lee = leeway && leeway->is(Kind::integer) ? leeway->i : 5;
     std::string tail = end && end->is(Kind::string) ? end->s : "...";
-    auto cps = text::code_points(s);
-    if (int64_t(cps.size()) <= n + lee) return Value::string(s);
-    int64_t keep = std::max<int64_t>(n - int64_t(text::code_points(tail).size()), 0);
-    std::string out;
-    for (int64_t k = 0; k < keep; ++k) out += cps[size_t(k)];
+    int64_t length_in_chars = int64_t(utf8::count_chars(s)), within = 0;
+    if (__builtin_add_overflow(n, lee, &within)) within = lee > 0 ? INT64_MAX : INT64_MIN;
+    if (length_in_chars <= within) return Value::string(s);
+    int64_t keep = n < INT64_MIN / 2 ? 0 : std::max<int64_t>(n - int64_t(utf8::count_chars(tail)), 0);
+    size_t end_of_kept = 0;
+    for (int64_t k = 0; k < keep && end_of_kept < s.size(); ++k) utf8::decode(s, end_of_kept);
+    std::string out = s.substr(0, end_of_kept);
     if (!(killwords && truthy(*killwords))) {
       size_t space = out.rfind(' ');
       if (space != std::string::npos) out.resize(space);
@@ -532,7 +494,11 @@ class Filters {
   }
 
   Value escape(const std::string& s) {
+    size_t bytes = s.size();  // sized first: each escape is 4 or 5 bytes longer
+    for (char c : s) bytes += c == '&' || c == '"' || c == '\'' ? 4 : c == '<' || c == '>' ? 3 : 0;
+    in_.check_size(bytes);
     std::string out;
+    out.reserve(bytes);
     for (char c : s) {
       switch (c) {
         case '&':

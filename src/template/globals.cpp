@@ -51,7 +51,6 @@ Value make_namespace(Interpreter& interp, CallArgs& args, Env&) {
     }
   }
   for (const auto& [key, value] : args.keywords) ns.obj->set(key, value);
-  interp.heap().charge(ns.obj->entries.size());
   return ns;
 }
 

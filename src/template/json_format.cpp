@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "template/memory.hpp"
 #include "template/text.hpp"
 
 namespace ortlm::tpl {
@@ -87,6 +88,7 @@ void write(std::string& out, const Value& v, const JsonOptions& opt, int depth, 
       out += number_json(v);
       return;
     case Kind::string:
+      check_string_size(out.size() + v.s.size());
       out += opt.ensure_ascii ? ascii_safe(json_quote(v.s)) : json_quote(v.s);
       return;
     case Kind::function:
@@ -94,6 +96,8 @@ void write(std::string& out, const Value& v, const JsonOptions& opt, int depth, 
     default:
       break;
   }
+  // The indentation of this level and the next, sized before they are made.
+  check_string_size(size_t(std::clamp<int64_t>(opt.indent, 0, INT64_MAX / 512)) * size_t(depth + 2));
   std::string indent_unit(size_t(std::max<int64_t>(opt.indent, 0)), ' ');
   std::string base = "\n";
   for (int k = 0; k < depth; ++k) base += indent_unit;
@@ -109,6 +113,7 @@ void write(std::string& out, const Value& v, const JsonOptions& opt, int depth, 
         if (opt.indent) out += child;
       }
       write(out, items[k], opt, depth + 1, undefined_as_null);
+      check_string_size(out.size());
     }
     if (opt.indent && !items.empty()) out += base;
     out += ']';
@@ -126,6 +131,7 @@ void write(std::string& out, const Value& v, const JsonOptions& opt, int depth, 
     out += opt.ensure_ascii ? ascii_safe(json_quote(entries[k]->first)) : json_quote(entries[k]->first);
     out += key_sep;
     write(out, entries[k]->second, opt, depth + 1, undefined_as_null);
+    check_string_size(out.size());
   }
   if (opt.indent && !entries.empty()) out += base;
   out += '}';
@@ -222,7 +228,6 @@ Value convert(const nlohmann::ordered_json& json, Heap& heap, int depth) {
     }
     case nlohmann::ordered_json::value_t::object: {
       Value obj = heap.object();
-      heap.charge(json.size());
       std::vector<std::pair<uint64_t, const std::string*>> index_keys;
       for (const auto& [key, item] : json.items())
         if (auto n = array_index(key)) index_keys.emplace_back(*n, &key);

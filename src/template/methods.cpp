@@ -187,7 +187,7 @@ Value str_find(Interpreter&, const Value& self, CallArgs& args) {
 
 Value str_count(Interpreter&, const Value& self, CallArgs& args) {
   const std::string& sub = string_arg(args, 0, "sub", "count");
-  if (sub.empty()) return Value::integer(int64_t(text::code_points(self.s).size() + 1));
+  if (sub.empty()) return Value::integer(int64_t(utf8::count_chars(self.s) + 1));
   int64_t n = 0;
   for (size_t at = self.s.find(sub); at != std::string::npos; at = self.s.find(sub, at + sub.size())) ++n;
   return Value::integer(n);
@@ -260,14 +260,12 @@ Value list_method(Interpreter& interp, const Value& self, const std::string& nam
   if (name == "append") {
     const Value* v = arg(args, 0, "object");
     if (!v) fail("append() takes exactly one argument");
-    interp.heap().charge(1);
     items.push_back(*v);
     return Value::null();
   }
   if (name == "extend") {
     const Value* v = arg(args, 0, "iterable");
     if (!v || !v->is(Kind::array)) fail("extend() argument must be a list");
-    interp.heap().charge(v->arr->items.size());
     std::vector<Value> copy = v->arr->items;
     items.insert(items.end(), copy.begin(), copy.end());
     return Value::null();
@@ -277,7 +275,6 @@ Value list_method(Interpreter& interp, const Value& self, const std::string& nam
     const Value* v = arg(args, 1, "object");
     if (!v) fail("insert() takes exactly two arguments");
     at = std::clamp<int64_t>(at < 0 ? at + n : at, 0, n);
-    interp.heap().charge(1);
     items.insert(items.begin() + at, *v);
     return Value::null();
   }
@@ -355,12 +352,10 @@ Value dict_method(Interpreter& interp, const Value& self, const std::string& nam
     if (other && other->is_mapping())
       for (const auto& [k, v] : other->obj->entries) obj.set(k, v);
     for (const auto& [k, v] : args.keywords) obj.set(k, v);
-    interp.heap().charge(obj.entries.size());
     return Value::null();
   }
   if (name == "copy") {  // extension
     Value out = interp.heap().object();
-    interp.heap().charge(obj.entries.size());
     for (const auto& [k, v] : obj.entries) out.obj->set(k, v);
     return out;
   }
@@ -393,16 +388,24 @@ bool is_method(Kind kind, const std::string& name) {
 
 }  // namespace
 
+std::optional<Value> call_builtin_method(Interpreter& interp, const Value& object, const std::string& name,
+                                         CallArgs& args) {
+  if (!object.is(Kind::string) && !object.is(Kind::array) && !object.is(Kind::object)) return std::nullopt;
+  if (!is_method(object.kind, name)) return std::nullopt;
+  if (object.is(Kind::string)) return str_method(interp, object, name, args);
+  if (object.is(Kind::array)) return list_method(interp, object, name, args);
+  return dict_method(interp, object, name, args);
+}
+
 Value builtin_member(Interpreter& interp, const Value& object, const std::string& name) {
   if (object.is(Kind::string) && name == "length") return Value::integer(int64_t(text::js_length(object.s)));
   if (object.is(Kind::array) && name == "length") return Value::integer(int64_t(object.arr->items.size()));
   if (!object.is(Kind::string) && !object.is(Kind::array) && !object.is(Kind::object))
     return Value::undefined();
   if (!is_method(object.kind, name)) return Value::undefined();
+  // A bound method (e.g. stored with `set f = s.upper`); calls written `s.upper()` skip this.
   return interp.heap().function(name, [object, name](Interpreter& in, CallArgs& args, Env&) {
-    if (object.is(Kind::string)) return str_method(in, object, name, args);
-    if (object.is(Kind::array)) return list_method(in, object, name, args);
-    return dict_method(in, object, name, args);
+    return *call_builtin_method(in, object, name, args);
   });
 }
 

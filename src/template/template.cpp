@@ -34,6 +34,7 @@ std::string Template::render(const nlohmann::ordered_json& context, const Limits
       if (globals.vars.count(key)) throw Error("template variable '" + key + "' is already declared");
       globals.vars[key] = from_json(value, interp.heap());
     }
+    interp.limit_memory_after_input();
     return interp.run(program_, globals);
   } catch (const RenderError& e) {
     if (e.pos < 0) throw Error(name_ + ": " + e.message);

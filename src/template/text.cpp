@@ -2,9 +2,16 @@
 
 #include <utf8proc.h>
 
+#include <cmath>
+
+#include "template/memory.hpp"
+#include "template/value.hpp"
+
 namespace ortlm::tpl::text {
 
 std::vector<std::string> code_points(std::string_view s) {
+  // One std::string per character: a long text takes many times its size here.
+  check_headroom(utf8::count_chars(s) * sizeof(std::string));
   std::vector<std::string> out;
   for (size_t pos = 0; pos < s.size();) {
     size_t start = pos;
@@ -109,6 +116,46 @@ std::string capitalize(std::string_view s) {
   size_t pos = 0;
   utf8::decode(s, pos);
   return to_upper(s.substr(0, pos)) + std::string(s.substr(pos));
+}
+
+// JavaScript's parseInt(s, 10) / parseFloat(s): the longest numeric prefix after whitespace.
+std::optional<int64_t> parse_int_prefix(const std::string& s) {
+  std::string t = text::trim_start(s);
+  size_t k = 0;
+  bool negative = false;
+  if (k < t.size() && (t[k] == '+' || t[k] == '-')) negative = t[k++] == '-';
+  size_t digits_start = k;
+  int64_t value = 0;
+  while (k < t.size() && std::isdigit(static_cast<unsigned char>(t[k]))) {
+    if (__builtin_mul_overflow(value, 10, &value) || __builtin_add_overflow(value, t[k] - '0', &value))
+      fail("integer overflow");
+    ++k;
+  }
+  if (k == digits_start) return std::nullopt;
+  return negative ? -value : value;
+}
+
+std::optional<double> parse_float_prefix(const std::string& s) {
+  std::string t = text::trim_start(s);
+  size_t k = 0;
+  if (k < t.size() && (t[k] == '+' || t[k] == '-')) ++k;
+  if (t.compare(k, 8, "Infinity") == 0) return t[0] == '-' ? -INFINITY : INFINITY;
+  size_t mantissa = k;
+  while (k < t.size() && std::isdigit(static_cast<unsigned char>(t[k]))) ++k;
+  if (k < t.size() && t[k] == '.') {
+    ++k;
+    while (k < t.size() && std::isdigit(static_cast<unsigned char>(t[k]))) ++k;
+  }
+  if (k == mantissa || (k == mantissa + 1 && t[mantissa] == '.')) return std::nullopt;
+  if (k < t.size() && (t[k] == 'e' || t[k] == 'E')) {
+    size_t e = k + 1;
+    if (e < t.size() && (t[e] == '+' || t[e] == '-')) ++e;
+    if (e < t.size() && std::isdigit(static_cast<unsigned char>(t[e]))) {
+      k = e;
+      while (k < t.size() && std::isdigit(static_cast<unsigned char>(t[k]))) ++k;
+    }
+  }
+  return std::strtod(t.substr(0, k).c_str(), nullptr);
 }
 
 }  // namespace ortlm::tpl::text

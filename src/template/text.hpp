@@ -3,6 +3,7 @@
 // JavaScript strings): its whitespace set, trim, length in UTF-16 units, case mapping.
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,6 +28,9 @@ std::string to_upper(std::string_view s);
 std::string to_lower(std::string_view s);
 // ASCII [A-Za-z0-9_]: JavaScript's \w.
 bool is_word_byte(char c);
+// JavaScript's parseInt(s, 10) / parseFloat(s): the longest numeric prefix after whitespace.
+std::optional<int64_t> parse_int_prefix(const std::string& s);
+std::optional<double> parse_float_prefix(const std::string& s);
 // 1-based line and column (in code points) of a byte offset.
 std::pair<size_t, size_t> line_column(std::string_view source, size_t offset);
 

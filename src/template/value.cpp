@@ -6,14 +6,10 @@
 #include <cstdlib>
 
 #include "template/json_format.hpp"
+#include "template/memory.hpp"
 #include "template/text.hpp"
 
 namespace ortlm::tpl {
-
-namespace {
-// Containers may hold this many elements in total during one render (memory bound).
-constexpr size_t kHeapBudget = 8'000'000;
-}  // namespace
 
 void fail(std::string message) { throw RenderError{std::move(message), -1}; }
 
@@ -61,6 +57,7 @@ Value Value::floating(double v) {
 Value Value::string(std::string v) {
   Value out = make(Kind::string);
   out.s = std::move(v);
+  out.hold(out.footprint());
   return out;
 }
 
@@ -75,6 +72,8 @@ void ObjectData::set(const std::string& key, Value value) {
     entries[it->second].second = std::move(value);
     return;
   }
+  // The key is stored twice (entry and index) outside any value: charge it with the index node.
+  charge_memory(2 * key.size() + 64);
   index.emplace(key, entries.size());
   entries.emplace_back(key, std::move(value));
 }
@@ -99,13 +98,8 @@ const Value* CallArgs::get(size_t index, std::string_view name) const {
   return keyword(name);
 }
 
-void Heap::charge(size_t elements) {
-  used_ += elements + 1;
-  if (used_ > kHeapBudget) fail("template uses too much memory");
-}
-
 Value Heap::array(std::vector<Value> items, bool tuple) {
-  charge(items.size());
+  charge_memory(sizeof(ArrayData));
   arrays_.push_back(ArrayData{std::move(items), tuple});
   Value v;
   v.kind = Kind::array;
@@ -114,7 +108,7 @@ Value Heap::array(std::vector<Value> items, bool tuple) {
 }
 
 Value Heap::object(Kind kind) {
-  charge(0);
+  charge_memory(sizeof(ObjectData));
   objects_.emplace_back();
   Value v;
   v.kind = kind;
@@ -123,7 +117,7 @@ Value Heap::object(Kind kind) {
 }
 
 Value Heap::function(std::string name, NativeFunction call) {
-  charge(0);
+  charge_memory(sizeof(FunctionData) + name.size());
   functions_.push_back(FunctionData{std::move(name), std::move(call)});
   Value v;
   v.kind = Kind::function;
@@ -224,6 +218,7 @@ std::string to_js_string(const Value& v) {
       for (size_t k = 0; k < v.arr->items.size(); ++k) {
         if (k) out += ',';
         out += to_output(v.arr->items[k]);
+        check_string_size(out.size());
       }
       return out;
     }

@@ -39,7 +39,8 @@ struct ArrayData;
 struct ObjectData;
 struct FunctionData;
 
-struct Value {
+// The data of a value; Value adds its memory accounting (template/memory.hpp).
+struct ValueFields {
   Kind kind = Kind::undefined;
   bool b = false;
   int64_t i = 0;
@@ -48,6 +49,17 @@ struct Value {
   ArrayData* arr = nullptr;
   ObjectData* obj = nullptr;  // objects and namespaces
   FunctionData* fn = nullptr;
+};
+
+struct Value : ValueFields {
+  Value() { hold(sizeof(Value)); }
+  Value(const Value& other) : ValueFields(other) { hold(footprint()); }
+  Value(Value&& other) noexcept : ValueFields(std::move(other)), held_(std::exchange(other.held_, 0)) {}
+  Value& operator=(const Value& other);
+  Value& operator=(Value&& other) noexcept;
+  ~Value() {
+    if (held_) release();
+  }
 
   static Value undefined() { return {}; }
   static Value null() { return make(Kind::null); }
@@ -65,11 +77,18 @@ struct Value {
   }
 
  private:
+  size_t held_ = 0;  // bytes charged to the render's budget for this value
+
   static Value make(Kind k) {
     Value v;
     v.kind = k;
     return v;
   }
+  // Its size plus its string's heap block.
+  size_t footprint() const;
+  // Charges or releases the difference to `bytes` held; fails when over the budget.
+  void hold(size_t bytes);
+  void release() noexcept;
 };
 
 struct ArrayData {
@@ -106,20 +125,18 @@ struct FunctionData {
   NativeFunction call;
 };
 
-// Owns every container created during one render; a budget bounds memory use.
+// Owns every container created during one render (their elements are charged to the render's
+// memory budget as values, the containers themselves when made).
 class Heap {
  public:
   Value array(std::vector<Value> items = {}, bool tuple = false);
   Value object(Kind kind = Kind::object);
   Value function(std::string name, NativeFunction call);
-  // Counts elements stored in containers; throws once the budget is spent.
-  void charge(size_t elements);
 
  private:
   std::deque<ArrayData> arrays_;
   std::deque<ObjectData> objects_;
   std::deque<FunctionData> functions_;
-  size_t used_ = 0;
 };
 
 // Python truthiness as @huggingface/jinja implements it.

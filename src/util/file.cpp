@@ -98,6 +98,9 @@ Json parse_with_origin(const std::string& text, const std::string& origin) {
     return Json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
     throw Error(origin + ": invalid JSON at byte " + std::to_string(e.byte) + ": " + e.what());
+  } catch (const nlohmann::json::exception& e) {
+    // out_of_range: a number too large for a double (1e999), which nlohmann does not place.
+    throw Error(origin + ": invalid JSON: " + e.what());
   }
 }
 
