@@ -36,8 +36,9 @@ struct SessionOptions {
 };
 
 inline constexpr int kMaxThreadsPerCore = 4;
-// The longest context ortlm accepts, from a config file or SessionOptions (2^20 tokens).
-inline constexpr int32_t kMaxContextLength = 1 << 20;
+// The longest context ortlm accepts, from a config file or SessionOptions: 2^24 = 16,777,216
+// positions (the longest real configs state ~10M).
+inline constexpr int32_t kMaxContextLength = 1 << 24;
 
 // Facts about the model, from config.json / genai_config.json / generation_config.json and the graph.
 struct ModelConfig {

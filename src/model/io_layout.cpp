@@ -67,7 +67,7 @@ class LayoutBuilder {
       fail("output '" + layout_.logits.name + "' must be float32 or float16");
     if (layout_.logits.shape.size() != 3)
       fail("output '" + layout_.logits.name + "' must have 3 dims [batch, seq, vocab]");
-    layout_.vocab_size = layout_.logits.shape[2];
+    layout_.vocab_size = layout_.logits.shape[2] > 0 ? layout_.logits.shape[2] : config_.vocab_size;
     detect_kv();
     refuse_unknown_inputs();
     const auto& ids_shape = layout_.input_ids.shape;

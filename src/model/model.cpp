@@ -25,7 +25,20 @@ void check_external_data(const fs::path& onnx, const model::OnnxSummary& summary
 
 // Facts the graph states win over config files that disagree or are silent. The context length may
 // stay unknown (0): the model can still be described, and generation asks for --context.
-void complete_config(ModelConfig& config, const model::IoLayout& layout) {
+// The graph's dims size buffers (logits, KV): each must be within the limits config files have.
+void complete_config(ModelConfig& config, const model::IoLayout& layout, const fs::path& onnx) {
+  auto check = [&](const char* what, int64_t value, int64_t most) {
+    if (value < 1)
+      throw Error(onnx.string() + ": the graph's " + what +
+                  " is unknown (a dynamic dim, and no config file states it)");
+    if (value > most)
+      throw Error(onnx.string() + ": the graph's " + what + " " + std::to_string(value) +
+                  " is out of range (1.." + std::to_string(most) + ")");
+  };
+  check("vocabulary size (logits' last dim)", layout.vocab_size, model::limits::kMaxVocabSize);
+  check("layer count (KV inputs)", static_cast<int64_t>(layout.kv.size()), model::limits::kMaxLayers);
+  check("KV head count", layout.kv_heads, model::limits::kMaxHeads);
+  check("head size", layout.head_size, model::limits::kMaxHeadSize);
   config.vocab_size = static_cast<int32_t>(layout.vocab_size);
   config.num_layers = static_cast<int32_t>(layout.kv.size());
   config.num_kv_heads = static_cast<int32_t>(layout.kv_heads);
@@ -73,7 +86,7 @@ std::shared_ptr<Model> Model::load(const fs::path& path, const SessionOptions& o
   const SessionOptions session_options = resolve_threads(options, weights);
   auto session = model::create_session(files.onnx, session_options);
   auto layout = model::detect_io_layout(session, config_files.names, model->config_, files.onnx.string());
-  complete_config(model->config_, layout);
+  complete_config(model->config_, layout, files.onnx);
   model->attention_fusion_note_ = "as exported (fusion off)";
   if (options.attention_fusion != AttentionFusion::never && model->config_.context_length <= 0)
     model->attention_fusion_note_ =

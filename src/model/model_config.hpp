@@ -42,7 +42,7 @@ struct ConfigFiles {
 // The ranges config values must lie in. Generous for every published model (Llama 4 declares a
 // context of 10,485,760), small enough that sizes derived from them stay far from overflowing.
 namespace limits {
-inline constexpr int64_t kMaxContextLength = int64_t{1} << 24;  // 16,777,216 positions
+inline constexpr int64_t kMaxContextLength = ortlm::kMaxContextLength;  // public: SessionOptions too
 inline constexpr int64_t kMaxVocabSize = int64_t{1} << 24;
 inline constexpr int64_t kMaxLayers = 4096;
 inline constexpr int64_t kMaxHeads = 4096;

@@ -7,16 +7,9 @@
 namespace ortlm::hostile {
 namespace {
 
-// The whole bundled model, onnx/ included (copy_of_bundled_model copies the top-level files only).
-fs::path full_copy_of_bundled_model(const std::string& name) {
-  const fs::path dir = scratch_dir(name);
-  fs::copy(test::bundled_model(), dir, fs::copy_options::recursive);
-  return dir;
-}
-
 // The bundled model with config.json's `key` set to `value`.
 fs::path with_config_value(const std::string& name, const std::string& key, const nlohmann::json& value) {
-  const fs::path dir = full_copy_of_bundled_model(name);
+  const fs::path dir = copy_of_bundled_model(name);
   auto config = read_json(dir / "config.json");
   config[key] = value;
   write_json(dir / "config.json", config);
@@ -70,7 +63,7 @@ TEST(HostileConfig, OtherKeysAreRangeChecked) {
 }
 
 TEST(HostileConfig, MillionDeepJsonIsRefusedQuickly) {
-  const fs::path dir = full_copy_of_bundled_model("deep-json");
+  const fs::path dir = copy_of_bundled_model("deep-json");
   write_file(dir / "config.json", std::string(1'000'000, '['));
   const auto outcome = run_ortlm({"info", dir.string()}, {.timeout_seconds = 20});
   expect_clean_error(outcome, "config.json: JSON nested deeper than 256 levels at byte 257");
@@ -81,7 +74,7 @@ TEST(HostileConfig, MillionDeepJsonIsRefusedQuickly) {
 }
 
 TEST(HostileConfig, ConfigThatIsNotAnObjectIsNamed) {
-  const fs::path dir = full_copy_of_bundled_model("config-array");
+  const fs::path dir = copy_of_bundled_model("config-array");
   write_file(dir / "config.json", "[1, 2, 3]");
   expect_info_and_generate_fail(dir, "config.json: the document: expected an object, got an array");
 }

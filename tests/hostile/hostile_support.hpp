@@ -170,11 +170,10 @@ inline fs::path scratch_dir(const std::string& name) {
   return dir;
 }
 
-// A copy of the bundled model (stories260k) that a case can damage.
+// A whole copy of the bundled model (stories260k, onnx/ included) that a case can damage.
 inline fs::path copy_of_bundled_model(const std::string& name) {
   const fs::path dir = scratch_dir(name);
-  for (const auto& entry : fs::directory_iterator(test::bundled_model()))
-    if (entry.is_regular_file()) fs::copy_file(entry.path(), dir / entry.path().filename());
+  fs::copy(test::bundled_model(), dir, fs::copy_options::recursive);
   return dir;
 }
 

@@ -21,13 +21,6 @@ const std::string kNamespaceGrowth =
     "{% for m in messages %}{% for i in range(100) %}{% set ns.parts = ns.parts + [big ~ m.content] %}"
     "{% endfor %}{% endfor %}{{ ns.parts | length }}";
 
-// A copy of the bundled model with its weights (copy_of_bundled_model copies the top-level files only).
-fs::path model_copy(const std::string& name) {
-  const fs::path dir = copy_of_bundled_model(name);
-  fs::copy(test::bundled_model() / "onnx", dir / "onnx", fs::copy_options::recursive);
-  return dir;
-}
-
 fs::path conversation(const fs::path& dir) {
   const fs::path path = dir / "conv.json";
   write_json(path, nlohmann::json::array({{{"role", "user"}, {"content", "Hello"}}}));
@@ -43,7 +36,7 @@ void expect_both_fail(const fs::path& model, const std::string& needle) {
 }
 
 TEST(HostileTemplate, ListGrownToGigabytesInChatTemplateJinja) {
-  const fs::path model = model_copy("list-growth");
+  const fs::path model = copy_of_bundled_model("list-growth");
   write_file(model / "chat_template.jinja", kListGrowth);
   expect_both_fail(model, kOverBudget);
   // The error names the template's file, line and column.
@@ -52,7 +45,7 @@ TEST(HostileTemplate, ListGrownToGigabytesInChatTemplateJinja) {
 }
 
 TEST(HostileTemplate, DictGrownInTokenizerConfigTemplate) {
-  const fs::path model = model_copy("dict-growth");
+  const fs::path model = copy_of_bundled_model("dict-growth");
   nlohmann::json config = read_json(model / "tokenizer_config.json");
   config["chat_template"] = kDictGrowth;
   write_json(model / "tokenizer_config.json", config);
@@ -60,13 +53,13 @@ TEST(HostileTemplate, DictGrownInTokenizerConfigTemplate) {
 }
 
 TEST(HostileTemplate, NamespaceGrownInChatTemplateJson) {
-  const fs::path model = model_copy("namespace-growth");
+  const fs::path model = copy_of_bundled_model("namespace-growth");
   write_json(model / "chat_template.json", {{"chat_template", kNamespaceGrowth}});
   expect_both_fail(model, kOverBudget);
 }
 
 TEST(HostileTemplate, HugeSizesAndExponents) {
-  const fs::path model = model_copy("huge-sizes");
+  const fs::path model = copy_of_bundled_model("huge-sizes");
   for (const char* source : {"{{ 'ab' | center(9223372036854775807) }}", "{{ 'ab' * 9223372036854775807 }}",
                              "{{ messages | tojson(indent=1000000000000) }}"}) {
     write_file(model / "chat_template.jinja", source);

@@ -8,18 +8,11 @@
 namespace ortlm::hostile {
 namespace {
 
-// The whole bundled model, onnx/ included (copy_of_bundled_model copies the top-level files only).
-fs::path full_copy_of_bundled_model(const std::string& name) {
-  const fs::path dir = scratch_dir(name);
-  fs::copy(test::bundled_model(), dir, fs::copy_options::recursive);
-  return dir;
-}
-
 const std::string kHash(64, '0');
 
 // The bundled model with a manifest written by `ortlm verify --write-manifest`.
 fs::path verified_copy(const std::string& name) {
-  const fs::path dir = full_copy_of_bundled_model(name);
+  const fs::path dir = copy_of_bundled_model(name);
   expect_success(run_ortlm({"verify", dir.string(), "--write-manifest"}));
   return dir;
 }
@@ -91,7 +84,7 @@ TEST(HostileVerify, DirectorySymlinkEscapeFails) {
 }
 
 TEST(HostileVerify, NoManifestFails) {
-  const fs::path dir = full_copy_of_bundled_model("no-manifest");
+  const fs::path dir = copy_of_bundled_model("no-manifest");
   expect_clean_error(
       run_ortlm({"verify", dir.string()}),
       "no SHA256SUMS in " + dir.string() + ": nothing verified (--write-manifest records one)");
@@ -143,7 +136,7 @@ TEST(HostileVerify, FifoInTheFolderDoesNotHang) {
 
 TEST(HostileVerify, WriteErrorIsReportedAndLeavesNoTemporary) {
   // The manifest's place is taken by a folder: the final rename fails, and must be reported.
-  const fs::path dir = full_copy_of_bundled_model("write-error");
+  const fs::path dir = copy_of_bundled_model("write-error");
   fs::create_directory(dir / "SHA256SUMS");
   expect_clean_error(run_ortlm({"verify", dir.string(), "--write-manifest"}),
                      "SHA256SUMS: cannot replace it");
