@@ -16,10 +16,6 @@ namespace {
 // running and destroying the stages recurse once per level.
 constexpr int kMaxSequenceDepth = 32;
 
-// The `key` list of a Sequence at nesting `depth`.
-const json& sequence_list(const json& j, std::string_view key, const JsonPath& at, int depth,
-                          std::string_view kind);
-
 // The stage with its origin set: "tokenizer.json: normalizer.normalizers[2] (Replace)".
 template <class StagePtr>
 StagePtr named(StagePtr stage, const JsonPath& at, std::string_view type) {
@@ -32,6 +28,16 @@ const json& get_array(const json& j, std::string_view key, const JsonPath& at) {
   if (!v) (at / key).fail("missing");
   if (!v->is_array()) (at / key).fail(std::string("expected an array, found ") + v->type_name());
   return *v;
+}
+
+// The `key` list of a Sequence at nesting `depth` (0 for a top-level stage).
+const json& sequence_list(const json& j, std::string_view key, const JsonPath& at, int depth,
+                          std::string_view kind) {
+  if (depth >= kMaxSequenceDepth) {
+    at.fail(std::string(kind) + " Sequence nested deeper than " + std::to_string(kMaxSequenceDepth) +
+            " levels");
+  }
+  return get_array(j, key, at);
 }
 
 char32_t get_char(const json& j, std::string_view key, const JsonPath& at, char32_t fallback) {
@@ -64,15 +70,6 @@ PrependScheme get_prepend_scheme(const json& j, const JsonPath& at) {
   if (name == "first") return PrependScheme::First;
   if (name == "never") return PrependScheme::Never;
   (at / "prepend_scheme").fail("unknown prepend scheme \"" + name + "\"");
-}
-
-const json& sequence_list(const json& j, std::string_view key, const JsonPath& at, int depth,
-                          std::string_view kind) {
-  if (depth >= kMaxSequenceDepth) {
-    at.fail(std::string(kind) + " Sequence nested deeper than " + std::to_string(kMaxSequenceDepth) +
-            " levels");
-  }
-  return get_array(j, key, at);
 }
 
 TemplatePiece special_piece(const json& pair, const JsonPath& at, const IdLimit& ids) {
