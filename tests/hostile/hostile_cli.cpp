@@ -110,6 +110,8 @@ TEST(HostileCli, WriteErrorsFailTheCommand) {
       {"verify", verified.string()},
       {"template", bundled(), "--messages",
        (test::source_dir() / "tests/data/conversations/basic.json").string()},
+      {"chat", bundled(), "--messages", (test::source_dir() / "tests/data/conversations/basic.json").string(),
+       "-n", "4"},
   };
   for (const auto& args : commands) {
     SCOPED_TRACE(args[0] + " " + args.back());
