@@ -1,14 +1,15 @@
-// The load-time attention rewrite (src/model/fusion): the rewritten graph must compute what the
-// exported graph computes (the oracle is the unmodified model run by ONNX Runtime), layouts it does
-// not know are left alone with a reason, and a rewrite that computes something else is refused.
+// The load-time attention rewrite (src/graph/passes/attention_fusion, src/model/fused_session): the rewritten
+// graph must compute what the exported graph computes (the oracle is the unmodified model run by ONNX
+// Runtime), layouts it does not know are left alone with a reason, and a rewrite that computes something else
+// is refused.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
 
-#include "model/fusion/attention_fusion.hpp"
-#include "model/fusion/fused_session.hpp"
-#include "model/graph/onnx_graph.hpp"
+#include "graph/onnx_graph.hpp"
+#include "graph/passes/attention_fusion.hpp"
+#include "model/fused_session.hpp"
 #include "model/model_runner.hpp"
 #include "model/ort_session.hpp"
 #include "ortlm/model.hpp"
@@ -107,7 +108,7 @@ TEST(AttentionFusion, OtherLayoutsAreLeftAsExportedWithTheReason) {
 TEST(OnnxGraph, UneditedRoundTripComputesTheSame) {
   for (const char* name : {"stories260k", "llama-optimum", "llama-optimum-external", "gpt2-optimum"}) {
     const auto model = Model::load(model_path(name), with_fusion(AttentionFusion::never));
-    const auto graph = model::OnnxGraph::load(model->onnx_path());
+    const auto graph = graph::OnnxGraph::load(model->onnx_path());
     EXPECT_EQ(graph.node_count({}), graph.nodes().size()) << name;
     auto original = model::create_session(model->onnx_path(), {});
     auto copy = model::create_session_from_bytes(graph.serialize({}), model->onnx_path(), {});
@@ -119,12 +120,12 @@ TEST(OnnxGraph, UneditedRoundTripComputesTheSame) {
 TEST(AttentionFusion, ProbeRejectsARewriteThatDiffers) {
   const auto model = Model::load(model_path("llama-optimum"), with_fusion(AttentionFusion::never));
   const auto& layout = model->runner().layout();
-  const auto graph = model::OnnxGraph::load(model->onnx_path());
-  model::AttentionGeometry geometry{.num_heads = 4,
+  const auto graph = graph::OnnxGraph::load(model->onnx_path());
+  graph::AttentionGeometry geometry{.num_heads = 4,
                                     .kv_heads = layout.kv_heads,
                                     .head_size = layout.head_size,
                                     .max_positions = model->config().context_length};
-  auto plan = model::plan_attention_fusion(graph, layout, geometry, 17);
+  auto plan = model::plan_fusion(graph, layout, geometry, 17);
   ASSERT_EQ(plan.layers, 2u) << plan.why_not;
   auto original = model::create_session(model->onnx_path(), {});
   auto good = model::create_session_from_bytes(graph.serialize(plan.edit), model->onnx_path(), {});
@@ -146,19 +147,17 @@ TEST(AttentionFusion, ProbeRejectsARewriteThatDiffers) {
 
 TEST(AttentionFusion, InconsistentConfigIsRefused) {
   const auto model = Model::load(model_path("llama-optimum"), with_fusion(AttentionFusion::never));
-  const auto graph = model::OnnxGraph::load(model->onnx_path());
+  const auto graph = graph::OnnxGraph::load(model->onnx_path());
   const auto& layout = model->runner().layout();
-  model::AttentionGeometry geometry{.num_heads = 3, .kv_heads = 2, .head_size = 16, .max_positions = 256};
-  auto plan = model::plan_attention_fusion(graph, layout, geometry, 17);
+  graph::AttentionGeometry geometry{.num_heads = 3, .kv_heads = 2, .head_size = 16, .max_positions = 256};
+  auto plan = model::plan_fusion(graph, layout, geometry, 17);
   EXPECT_EQ(plan.layers, 0u);
   EXPECT_NE(plan.why_not.find("inconsistent"), std::string::npos) << plan.why_not;
   geometry.num_heads = 4;
   geometry.plain_rope = false;
-  EXPECT_NE(model::plan_attention_fusion(graph, layout, geometry, 17).why_not.find("rope_scaling"),
-            std::string::npos);
+  EXPECT_NE(model::plan_fusion(graph, layout, geometry, 17).why_not.find("rope_scaling"), std::string::npos);
   geometry.plain_rope = true;
-  EXPECT_NE(model::plan_attention_fusion(graph, layout, geometry, 11).why_not.find("opset 11"),
-            std::string::npos);
+  EXPECT_NE(model::plan_fusion(graph, layout, geometry, 11).why_not.find("opset 11"), std::string::npos);
 }
 
 }  // namespace

@@ -1,11 +1,11 @@
 #include "ortlm/model.hpp"
 
-#include "model/fusion/fused_session.hpp"
+#include "graph/onnx_summary.hpp"
+#include "model/fused_session.hpp"
 #include "model/io_layout.hpp"
 #include "model/model_config.hpp"
 #include "model/model_files.hpp"
 #include "model/model_runner.hpp"
-#include "model/onnx_proto.hpp"
 #include "model/ort_session.hpp"
 #include "ortlm/error.hpp"
 
@@ -14,7 +14,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-void check_external_data(const fs::path& onnx, const model::OnnxSummary& summary) {
+void check_external_data(const fs::path& onnx, const graph::OnnxSummary& summary) {
   for (const auto& location : summary.external_data_files) {
     const fs::path data = onnx.parent_path() / location;
     if (!fs::exists(data))
@@ -46,7 +46,7 @@ void complete_config(ModelConfig& config, const model::IoLayout& layout, const f
 }
 
 // Weights of the .onnx file and its external data files.
-uintmax_t weight_bytes(const fs::path& onnx, const model::OnnxSummary& summary) {
+uintmax_t weight_bytes(const fs::path& onnx, const graph::OnnxSummary& summary) {
   uintmax_t bytes = fs::file_size(onnx);
   for (const auto& location : summary.external_data_files)
     bytes += fs::file_size(onnx.parent_path() / location);
@@ -70,7 +70,7 @@ Model::~Model() = default;
 
 std::shared_ptr<Model> Model::load(const fs::path& path, const SessionOptions& options) {
   auto files = model::locate_model_files(path);
-  const auto summary = model::read_onnx_summary(files.onnx);
+  const auto summary = graph::read_onnx_summary(files.onnx);
   check_external_data(files.onnx, summary);
   auto config_files = model::read_model_config(files.folder);
 
@@ -94,7 +94,7 @@ std::shared_ptr<Model> Model::load(const fs::path& path, const SessionOptions& o
   else if (options.attention_fusion == AttentionFusion::automatic && weights >= kSmallModelBytes)
     model->attention_fusion_note_ = "as exported (fusion is automatic below 64 MiB of weights)";
   else if (options.attention_fusion != AttentionFusion::never) {
-    const model::AttentionGeometry geometry{
+    const graph::AttentionGeometry geometry{
         .num_heads = config_files.attention.num_heads,
         .kv_heads = layout.kv_heads,
         .head_size = layout.head_size,

@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-namespace ortlm::model::proto {
+namespace ortlm::graph::proto {
 
 enum WireType : uint32_t { kVarint = 0, kFixed64 = 1, kLengthDelimited = 2, kFixed32 = 5 };
 
@@ -80,4 +80,4 @@ class MappedFile {
   size_t size_ = 0;
 };
 
-}  // namespace ortlm::model::proto
+}  // namespace ortlm::graph::proto

@@ -1,11 +1,11 @@
-#include "model/onnx_proto.hpp"
+#include "graph/onnx_summary.hpp"
 
 #include <string_view>
 
-#include "model/graph/proto_wire.hpp"
+#include "graph/proto_wire.hpp"
 #include "ortlm/error.hpp"
 
-namespace ortlm::model {
+namespace ortlm::graph {
 namespace {
 
 // Field numbers from onnx.proto.
@@ -115,4 +115,4 @@ OnnxSummary summarize_onnx(std::string_view bytes, const std::string& name) {
   return out;
 }
 
-}  // namespace ortlm::model
+}  // namespace ortlm::graph

@@ -1,4 +1,4 @@
-#include "model/graph/proto_wire.hpp"
+#include "graph/proto_wire.hpp"
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -9,7 +9,7 @@
 
 #include "ortlm/error.hpp"
 
-namespace ortlm::model::proto {
+namespace ortlm::graph::proto {
 
 bool MessageReader::next() {
   if (pos_ >= data_.size()) return false;
@@ -134,4 +134,4 @@ MappedFile::~MappedFile() {
   if (data_) ::munmap(data_, size_);
 }
 
-}  // namespace ortlm::model::proto
+}  // namespace ortlm::graph::proto

@@ -5,29 +5,25 @@
 #include <cstdint>
 #include <string>
 
-#include "model/fusion/attention_fusion.hpp"
-#include "model/graph/onnx_graph.hpp"
-#include "model/onnx_proto.hpp"
+#include "graph/onnx_graph.hpp"
+#include "graph/onnx_summary.hpp"
+#include "graph/passes/attention_fusion.hpp"
 #include "ortlm/error.hpp"
 
 namespace {
 
-using namespace ortlm::model;
+using namespace ortlm::graph;
 
-// An optimum layout naming the graph's own past_key_values.N.* inputs, so the matcher sees them.
-IoLayout layout_for(const OnnxGraph& graph) {
-  IoLayout layout;
-  layout.kv_type = ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT;
-  layout.position_ids = TensorSpec{.name = "position_ids"};
+// Optimum names for the graph's own past_key_values.N.* values, so the matcher sees them.
+AttentionIo io_for(const OnnxGraph& graph) {
+  AttentionIo io{.kv = {}, .position_ids = "position_ids"};
   for (int l = 0; l < 64; ++l) {
     const std::string past = "past_key_values." + std::to_string(l);
-    if (!graph.is_graph_input(past + ".key")) break;
-    layout.kv.push_back({past + ".key", past + ".value", "present." + std::to_string(l) + ".key",
-                         "present." + std::to_string(l) + ".value"});
+    if (graph.consumers(past + ".key").empty()) break;
+    io.kv.push_back({past + ".key", past + ".value", "present." + std::to_string(l) + ".key",
+                     "present." + std::to_string(l) + ".value"});
   }
-  layout.kv_heads = 1;
-  layout.head_size = 4;
-  return layout;
+  return io;
 }
 
 void exercise_graph(const OnnxGraph& graph) {
@@ -38,7 +34,7 @@ void exercise_graph(const OnnxGraph& graph) {
     (void)OnnxGraph::from_bytes(encoded, "re-encoded");
   }
   const AttentionGeometry geometry{.num_heads = 2, .kv_heads = 1, .head_size = 4, .max_positions = 16};
-  (void)plan_attention_fusion(graph, layout_for(graph), geometry, 17);
+  (void)plan_attention_fusion(graph, io_for(graph), geometry, 17);
 }
 
 }  // namespace

@@ -8,7 +8,7 @@
 #include <optional>
 #include <string>
 
-#include "model/fusion/attention_fusion.hpp"
+#include "graph/passes/attention_fusion.hpp"
 #include "model/io_layout.hpp"
 #include "ortlm/model.hpp"
 
@@ -20,8 +20,13 @@ struct FusedSession {
 };
 
 FusedSession fuse_attention(const std::filesystem::path& onnx, Ort::Session& original, const IoLayout& layout,
-                            const AttentionGeometry& geometry, int64_t onnx_opset,
+                            const graph::AttentionGeometry& geometry, int64_t onnx_opset,
                             const SessionOptions& options);
+
+// The attention rewrite for a model with this layout: refused with the reason unless the KV cache
+// is float32, separate per layer, with attention in standard operators (the optimum layout).
+graph::AttentionFusionPlan plan_fusion(const graph::OnnxGraph& graph, const IoLayout& layout,
+                                       const graph::AttentionGeometry& geometry, int64_t onnx_opset);
 
 // The largest difference between the two sessions' outputs on the probe, relative to the
 // outputs' magnitude (0 = identical); throws ortlm::Error when an output differs in shape.

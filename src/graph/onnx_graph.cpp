@@ -1,10 +1,10 @@
-#include "model/graph/onnx_graph.hpp"
+#include "graph/onnx_graph.hpp"
 
 #include <cstring>
 
 #include "ortlm/error.hpp"
 
-namespace ortlm::model {
+namespace ortlm::graph {
 namespace {
 
 using proto::kFixed32;
@@ -377,4 +377,4 @@ std::string encode_int64_tensor(const std::string& name, const std::vector<int64
   return encode_tensor(name, {static_cast<int64_t>(values.size())}, kInt64, values);
 }
 
-}  // namespace ortlm::model
+}  // namespace ortlm::graph

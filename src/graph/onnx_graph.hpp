@@ -13,9 +13,9 @@
 #include <string_view>
 #include <vector>
 
-#include "model/graph/proto_wire.hpp"
+#include "graph/proto_wire.hpp"
 
-namespace ortlm::model {
+namespace ortlm::graph {
 
 struct NodeAttribute {
   std::string name;
@@ -99,4 +99,4 @@ std::string encode_float_tensor(const std::string& name, const std::vector<int64
                                 const std::vector<float>& values);
 std::string encode_int64_tensor(const std::string& name, const std::vector<int64_t>& values);
 
-}  // namespace ortlm::model
+}  // namespace ortlm::graph

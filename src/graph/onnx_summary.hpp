@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-namespace ortlm::model {
+namespace ortlm::graph {
 
 struct OnnxSummary {
   int64_t ir_version = 0;
@@ -26,4 +26,4 @@ OnnxSummary read_onnx_summary(const std::filesystem::path& path);
 // The same for a model in memory; `name` names it in errors.
 OnnxSummary summarize_onnx(std::string_view bytes, const std::string& name);
 
-}  // namespace ortlm::model
+}  // namespace ortlm::graph
