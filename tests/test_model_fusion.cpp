@@ -3,6 +3,7 @@
 // Runtime), layouts it does not know are left alone with a reason, and a rewrite that computes something else
 // is refused.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -12,6 +13,7 @@
 #include "model/fused_session.hpp"
 #include "model/model_runner.hpp"
 #include "model/ort_session.hpp"
+#include "ortlm/error.hpp"
 #include "ortlm/model.hpp"
 #include "test_support.hpp"
 
@@ -143,6 +145,38 @@ TEST(AttentionFusion, ProbeRejectsARewriteThatDiffers) {
   ASSERT_EQ(changed, 2u);
   auto wrong = model::create_session_from_bytes(graph.serialize(plan.edit), model->onnx_path(), {});
   EXPECT_GT(model::probe_difference(original, wrong, layout), 1e-3);
+}
+
+// A model whose weights are external data, rewritten (streamed) to a file in another folder beside
+// a copy of its .onnx_data: the external tensors stay references to that file, and ONNX Runtime
+// loads the rewrite from there and computes what the original computes.
+TEST(AttentionFusion, RewriteWithExternalDataLoadsFromAnotherFolder) {
+  const auto model = Model::load(model_path("llama-optimum-external"), with_fusion(AttentionFusion::never));
+  const auto& layout = model->runner().layout();
+  const auto graph = graph::OnnxGraph::load(model->onnx_path());
+  ASSERT_EQ(graph.summary().external_data_files, std::set<std::string>{"model.onnx_data"});
+  graph::AttentionGeometry geometry{.num_heads = 4,
+                                    .kv_heads = layout.kv_heads,
+                                    .head_size = layout.head_size,
+                                    .max_positions = model->config().context_length};
+  const auto plan = model::plan_fusion(graph, layout, geometry, 17);
+  ASSERT_EQ(plan.layers, 2u) << plan.why_not;
+
+  const fs::path dir = fs::temp_directory_path() / ("ortlm-rewrite-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  fs::copy_file(model->onnx_path().parent_path() / "model.onnx_data", dir / "model.onnx_data");
+  graph.write_file(plan.edit, dir / "rewritten.onnx");
+  EXPECT_LT(fs::file_size(dir / "rewritten.onnx"), fs::file_size(dir / "model.onnx_data"));
+  EXPECT_EQ(graph::OnnxGraph::load(dir / "rewritten.onnx").summary().external_data_files,
+            graph.summary().external_data_files);
+
+  auto original = model::create_session(model->onnx_path(), {});
+  auto rewritten = model::create_session(dir / "rewritten.onnx", {});
+  EXPECT_LE(model::probe_difference(original, rewritten, layout), 1e-5);
+  fs::remove(dir / "model.onnx_data");  // the weights are read from that file, not from the rewrite
+  EXPECT_THROW(model::create_session(dir / "rewritten.onnx", {}), Error);
+  fs::remove_all(dir);
 }
 
 TEST(AttentionFusion, InconsistentConfigIsRefused) {

@@ -1,14 +1,10 @@
 #pragma once
-// A minimal reader of the ONNX protobuf wire format: enough to validate a model file and list its
-// opsets, operators and external data files, without reading the weights (the file is mmapped and
-// tensor payloads are skipped).
+// What `ortlm info` and loading need to know about an ONNX model file besides its graph: filled by
+// OnnxGraph's decoding, in the same pass over the file (tensor payloads are skipped, never read).
 #include <cstdint>
-#include <filesystem>
 #include <map>
 #include <set>
 #include <string>
-#include <string_view>
-#include <vector>
 
 namespace ortlm::graph {
 
@@ -18,12 +14,6 @@ struct OnnxSummary {
   std::map<std::string, int64_t> opsets;      // domain ("" = ai.onnx) -> version
   std::map<std::string, size_t> operators;    // "OpType" or "domain:OpType" -> node count, subgraphs included
   std::set<std::string> external_data_files;  // locations relative to the model file
-  size_t initializer_count = 0;
 };
-
-// Throws ortlm::Error naming the file and byte offset when it is not a well-formed ONNX model.
-OnnxSummary read_onnx_summary(const std::filesystem::path& path);
-// The same for a model in memory; `name` names it in errors.
-OnnxSummary summarize_onnx(std::string_view bytes, const std::string& name);
 
 }  // namespace ortlm::graph

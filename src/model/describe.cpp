@@ -45,7 +45,7 @@ void list_tensors(std::ostringstream& out, const char* title, const std::vector<
 
 std::string Model::describe() const {
   const auto& layout = runner_->layout();
-  const auto summary = graph::read_onnx_summary(onnx_path_);
+  const auto& summary = *summary_;
   std::ostringstream out;
   out << "model:         " << onnx_path_.string() << "\n";
   out << "layout:        " << layout.description << "\n";

@@ -122,21 +122,20 @@ double probe_difference(Ort::Session& a, Ort::Session& b, const IoLayout& layout
   return worst;
 }
 
-FusedSession fuse_attention(const std::filesystem::path& onnx, Ort::Session& original, const IoLayout& layout,
-                            const graph::AttentionGeometry& geometry, int64_t onnx_opset,
-                            const SessionOptions& options) {
+FusedSession fuse_attention(const graph::OnnxGraph& graph, Ort::Session& original, const IoLayout& layout,
+                            const graph::AttentionGeometry& geometry, const SessionOptions& options) {
   FusedSession result;
   // Any failure (a pattern the matcher misreads, ONNX Runtime rejecting the rewrite, the probe
   // failing) keeps the exported graph, which is already loaded and known to work.
   try {
-    const auto graph = graph::OnnxGraph::load(onnx);
-    const auto plan = plan_fusion(graph, layout, geometry, onnx_opset);
+    const auto& opsets = graph.summary().opsets;
+    const auto plan = plan_fusion(graph, layout, geometry, opsets.count("") ? opsets.at("") : 0);
     if (plan.layers == 0) {
       result.note = "not fused: " + plan.why_not;
       return result;
     }
     const size_t before = graph.nodes().size(), after = graph.node_count(plan.edit);
-    Ort::Session fused = create_session_from_bytes(graph.serialize(plan.edit), onnx, options);
+    Ort::Session fused = create_session_from_bytes(graph.serialize(plan.edit), graph.path(), options);
     const double difference = probe_difference(original, fused, layout);
     if (difference > kTolerance) {
       result.note = "not fused: the rewritten graph's outputs differ from the original's (relative " +

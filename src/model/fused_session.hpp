@@ -4,7 +4,6 @@
 // every output must agree within float32 rounding. Anything else leaves the original session.
 #include <onnxruntime_cxx_api.h>
 
-#include <filesystem>
 #include <optional>
 #include <string>
 
@@ -19,9 +18,9 @@ struct FusedSession {
   std::string note;                     // what was done or why not, for `ortlm info`
 };
 
-FusedSession fuse_attention(const std::filesystem::path& onnx, Ort::Session& original, const IoLayout& layout,
-                            const graph::AttentionGeometry& geometry, int64_t onnx_opset,
-                            const SessionOptions& options);
+// `graph` is the model `original` was created from.
+FusedSession fuse_attention(const graph::OnnxGraph& graph, Ort::Session& original, const IoLayout& layout,
+                            const graph::AttentionGeometry& geometry, const SessionOptions& options);
 
 // The attention rewrite for a model with this layout: refused with the reason unless the KV cache
 // is float32, separate per layer, with attention in standard operators (the optimum layout).

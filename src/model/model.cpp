@@ -1,6 +1,6 @@
 #include "ortlm/model.hpp"
 
-#include "graph/onnx_summary.hpp"
+#include "graph/onnx_graph.hpp"
 #include "model/fused_session.hpp"
 #include "model/io_layout.hpp"
 #include "model/model_config.hpp"
@@ -70,7 +70,9 @@ Model::~Model() = default;
 
 std::shared_ptr<Model> Model::load(const fs::path& path, const SessionOptions& options) {
   auto files = model::locate_model_files(path);
-  const auto summary = graph::read_onnx_summary(files.onnx);
+  // The model file is decoded once: its summary, and the graph the attention rewrite edits.
+  const auto onnx_graph = graph::OnnxGraph::load(files.onnx);
+  const graph::OnnxSummary& summary = onnx_graph.summary();
   check_external_data(files.onnx, summary);
   auto config_files = model::read_model_config(files.folder);
 
@@ -102,11 +104,11 @@ std::shared_ptr<Model> Model::load(const fs::path& path, const SessionOptions& o
         .rope_theta = config_files.attention.rope_theta,
         .plain_rope = config_files.attention.plain_rope,
     };
-    const auto opset = summary.opsets.count("") ? summary.opsets.at("") : 0;
-    auto fused = model::fuse_attention(files.onnx, session, layout, geometry, opset, session_options);
+    auto fused = model::fuse_attention(onnx_graph, session, layout, geometry, session_options);
     if (fused.session) session = std::move(*fused.session);
     model->attention_fusion_note_ = std::move(fused.note);
   }
+  model->summary_ = std::make_unique<const graph::OnnxSummary>(summary);
   model->runner_ =
       std::make_unique<ModelRunner>(std::move(session), std::move(layout), model->config_.context_length);
   if (fs::exists(files.folder / "tokenizer.json") || fs::exists(files.folder / "vocab.json"))
