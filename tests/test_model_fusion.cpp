@@ -1,16 +1,19 @@
-// The load-time attention rewrite (src/model/fusion): the rewritten graph must compute what the
-// exported graph computes (the oracle is the unmodified model run by ONNX Runtime), layouts it does
-// not know are left alone with a reason, and a rewrite that computes something else is refused.
+// The load-time attention rewrite (src/graph/passes/attention_fusion, src/model/fused_session): the rewritten
+// graph must compute what the exported graph computes (the oracle is the unmodified model run by ONNX
+// Runtime), layouts it does not know are left alone with a reason, and a rewrite that computes something else
+// is refused.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
 
-#include "model/fusion/attention_fusion.hpp"
-#include "model/fusion/fused_session.hpp"
-#include "model/graph/onnx_graph.hpp"
+#include "graph/onnx_graph.hpp"
+#include "graph/passes/attention_fusion.hpp"
+#include "model/fused_session.hpp"
 #include "model/model_runner.hpp"
 #include "model/ort_session.hpp"
+#include "ortlm/error.hpp"
 #include "ortlm/model.hpp"
 #include "test_support.hpp"
 
@@ -107,7 +110,7 @@ TEST(AttentionFusion, OtherLayoutsAreLeftAsExportedWithTheReason) {
 TEST(OnnxGraph, UneditedRoundTripComputesTheSame) {
   for (const char* name : {"stories260k", "llama-optimum", "llama-optimum-external", "gpt2-optimum"}) {
     const auto model = Model::load(model_path(name), with_fusion(AttentionFusion::never));
-    const auto graph = model::OnnxGraph::load(model->onnx_path());
+    const auto graph = graph::OnnxGraph::load(model->onnx_path());
     EXPECT_EQ(graph.node_count({}), graph.nodes().size()) << name;
     auto original = model::create_session(model->onnx_path(), {});
     auto copy = model::create_session_from_bytes(graph.serialize({}), model->onnx_path(), {});
@@ -119,12 +122,12 @@ TEST(OnnxGraph, UneditedRoundTripComputesTheSame) {
 TEST(AttentionFusion, ProbeRejectsARewriteThatDiffers) {
   const auto model = Model::load(model_path("llama-optimum"), with_fusion(AttentionFusion::never));
   const auto& layout = model->runner().layout();
-  const auto graph = model::OnnxGraph::load(model->onnx_path());
-  model::AttentionGeometry geometry{.num_heads = 4,
+  const auto graph = graph::OnnxGraph::load(model->onnx_path());
+  graph::AttentionGeometry geometry{.num_heads = 4,
                                     .kv_heads = layout.kv_heads,
                                     .head_size = layout.head_size,
                                     .max_positions = model->config().context_length};
-  auto plan = model::plan_attention_fusion(graph, layout, geometry, 17);
+  auto plan = model::plan_fusion(graph, layout, geometry, 17);
   ASSERT_EQ(plan.layers, 2u) << plan.why_not;
   auto original = model::create_session(model->onnx_path(), {});
   auto good = model::create_session_from_bytes(graph.serialize(plan.edit), model->onnx_path(), {});
@@ -144,21 +147,51 @@ TEST(AttentionFusion, ProbeRejectsARewriteThatDiffers) {
   EXPECT_GT(model::probe_difference(original, wrong, layout), 1e-3);
 }
 
+// A model whose weights are external data, rewritten (streamed) to a file in another folder beside
+// a copy of its .onnx_data: the external tensors stay references to that file, and ONNX Runtime
+// loads the rewrite from there and computes what the original computes.
+TEST(AttentionFusion, RewriteWithExternalDataLoadsFromAnotherFolder) {
+  const auto model = Model::load(model_path("llama-optimum-external"), with_fusion(AttentionFusion::never));
+  const auto& layout = model->runner().layout();
+  const auto graph = graph::OnnxGraph::load(model->onnx_path());
+  ASSERT_EQ(graph.summary().external_data_files, std::set<std::string>{"model.onnx_data"});
+  graph::AttentionGeometry geometry{.num_heads = 4,
+                                    .kv_heads = layout.kv_heads,
+                                    .head_size = layout.head_size,
+                                    .max_positions = model->config().context_length};
+  const auto plan = model::plan_fusion(graph, layout, geometry, 17);
+  ASSERT_EQ(plan.layers, 2u) << plan.why_not;
+
+  const fs::path dir = fs::temp_directory_path() / ("ortlm-rewrite-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  fs::copy_file(model->onnx_path().parent_path() / "model.onnx_data", dir / "model.onnx_data");
+  graph.write_file(plan.edit, dir / "rewritten.onnx");
+  EXPECT_LT(fs::file_size(dir / "rewritten.onnx"), fs::file_size(dir / "model.onnx_data"));
+  EXPECT_EQ(graph::OnnxGraph::load(dir / "rewritten.onnx").summary().external_data_files,
+            graph.summary().external_data_files);
+
+  auto original = model::create_session(model->onnx_path(), {});
+  auto rewritten = model::create_session(dir / "rewritten.onnx", {});
+  EXPECT_LE(model::probe_difference(original, rewritten, layout), 1e-5);
+  fs::remove(dir / "model.onnx_data");  // the weights are read from that file, not from the rewrite
+  EXPECT_THROW(model::create_session(dir / "rewritten.onnx", {}), Error);
+  fs::remove_all(dir);
+}
+
 TEST(AttentionFusion, InconsistentConfigIsRefused) {
   const auto model = Model::load(model_path("llama-optimum"), with_fusion(AttentionFusion::never));
-  const auto graph = model::OnnxGraph::load(model->onnx_path());
+  const auto graph = graph::OnnxGraph::load(model->onnx_path());
   const auto& layout = model->runner().layout();
-  model::AttentionGeometry geometry{.num_heads = 3, .kv_heads = 2, .head_size = 16, .max_positions = 256};
-  auto plan = model::plan_attention_fusion(graph, layout, geometry, 17);
+  graph::AttentionGeometry geometry{.num_heads = 3, .kv_heads = 2, .head_size = 16, .max_positions = 256};
+  auto plan = model::plan_fusion(graph, layout, geometry, 17);
   EXPECT_EQ(plan.layers, 0u);
   EXPECT_NE(plan.why_not.find("inconsistent"), std::string::npos) << plan.why_not;
   geometry.num_heads = 4;
   geometry.plain_rope = false;
-  EXPECT_NE(model::plan_attention_fusion(graph, layout, geometry, 17).why_not.find("rope_scaling"),
-            std::string::npos);
+  EXPECT_NE(model::plan_fusion(graph, layout, geometry, 17).why_not.find("rope_scaling"), std::string::npos);
   geometry.plain_rope = true;
-  EXPECT_NE(model::plan_attention_fusion(graph, layout, geometry, 11).why_not.find("opset 11"),
-            std::string::npos);
+  EXPECT_NE(model::plan_fusion(graph, layout, geometry, 11).why_not.find("opset 11"), std::string::npos);
 }
 
 }  // namespace

@@ -55,6 +55,9 @@ struct ModelConfig {
 };
 
 class ModelRunner;  // internal: the ONNX session and its I/O layout
+namespace graph {
+struct OnnxSummary;  // internal: the model file's opsets, operators and external data files
+}
 
 class Model {
  public:
@@ -84,6 +87,7 @@ class Model {
   std::string attention_fusion_note_;
   std::optional<Tokenizer> tokenizer_;
   std::unique_ptr<ModelRunner> runner_;
+  std::unique_ptr<const graph::OnnxSummary> summary_;
 };
 
 }  // namespace ortlm

@@ -2,8 +2,8 @@
 #include <iomanip>
 #include <sstream>
 
+#include "graph/onnx_summary.hpp"
 #include "model/model_runner.hpp"
-#include "model/onnx_proto.hpp"
 #include "ortlm/model.hpp"
 
 namespace ortlm {
@@ -45,7 +45,7 @@ void list_tensors(std::ostringstream& out, const char* title, const std::vector<
 
 std::string Model::describe() const {
   const auto& layout = runner_->layout();
-  const auto summary = model::read_onnx_summary(onnx_path_);
+  const auto& summary = *summary_;
   std::ostringstream out;
   out << "model:         " << onnx_path_.string() << "\n";
   out << "layout:        " << layout.description << "\n";

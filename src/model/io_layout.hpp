@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "graph/passes/attention_fusion.hpp"
 #include "model/model_config.hpp"
 
 namespace ortlm::model {
@@ -23,9 +24,8 @@ enum class KvLayout {
   combined,  // one tensor per layer, [2, batch, kv_heads, seq, head_size] (GenAI GPT-2)
 };
 
-struct KvTensors {  // one layer; for the combined layout only the *_key names are used
-  std::string past_key, past_value, present_key, present_value;
-};
+// One layer; for the combined layout only the *_key names are used.
+using KvTensors = graph::KvTensors;
 
 struct IoLayout {
   std::string description;  // e.g. "optimum (separate KV)", "ONNX Runtime GenAI (combined KV)"

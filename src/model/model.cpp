@@ -1,11 +1,11 @@
 #include "ortlm/model.hpp"
 
-#include "model/fusion/fused_session.hpp"
+#include "graph/onnx_graph.hpp"
+#include "model/fused_session.hpp"
 #include "model/io_layout.hpp"
 #include "model/model_config.hpp"
 #include "model/model_files.hpp"
 #include "model/model_runner.hpp"
-#include "model/onnx_proto.hpp"
 #include "model/ort_session.hpp"
 #include "ortlm/error.hpp"
 
@@ -14,7 +14,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-void check_external_data(const fs::path& onnx, const model::OnnxSummary& summary) {
+void check_external_data(const fs::path& onnx, const graph::OnnxSummary& summary) {
   for (const auto& location : summary.external_data_files) {
     const fs::path data = onnx.parent_path() / location;
     if (!fs::exists(data))
@@ -46,7 +46,7 @@ void complete_config(ModelConfig& config, const model::IoLayout& layout, const f
 }
 
 // Weights of the .onnx file and its external data files.
-uintmax_t weight_bytes(const fs::path& onnx, const model::OnnxSummary& summary) {
+uintmax_t weight_bytes(const fs::path& onnx, const graph::OnnxSummary& summary) {
   uintmax_t bytes = fs::file_size(onnx);
   for (const auto& location : summary.external_data_files)
     bytes += fs::file_size(onnx.parent_path() / location);
@@ -70,7 +70,9 @@ Model::~Model() = default;
 
 std::shared_ptr<Model> Model::load(const fs::path& path, const SessionOptions& options) {
   auto files = model::locate_model_files(path);
-  const auto summary = model::read_onnx_summary(files.onnx);
+  // The model file is decoded once: its summary, and the graph the attention rewrite edits.
+  const auto onnx_graph = graph::OnnxGraph::load(files.onnx);
+  const graph::OnnxSummary& summary = onnx_graph.summary();
   check_external_data(files.onnx, summary);
   auto config_files = model::read_model_config(files.folder);
 
@@ -94,7 +96,7 @@ std::shared_ptr<Model> Model::load(const fs::path& path, const SessionOptions& o
   else if (options.attention_fusion == AttentionFusion::automatic && weights >= kSmallModelBytes)
     model->attention_fusion_note_ = "as exported (fusion is automatic below 64 MiB of weights)";
   else if (options.attention_fusion != AttentionFusion::never) {
-    const model::AttentionGeometry geometry{
+    const graph::AttentionGeometry geometry{
         .num_heads = config_files.attention.num_heads,
         .kv_heads = layout.kv_heads,
         .head_size = layout.head_size,
@@ -102,11 +104,11 @@ std::shared_ptr<Model> Model::load(const fs::path& path, const SessionOptions& o
         .rope_theta = config_files.attention.rope_theta,
         .plain_rope = config_files.attention.plain_rope,
     };
-    const auto opset = summary.opsets.count("") ? summary.opsets.at("") : 0;
-    auto fused = model::fuse_attention(files.onnx, session, layout, geometry, opset, session_options);
+    auto fused = model::fuse_attention(onnx_graph, session, layout, geometry, session_options);
     if (fused.session) session = std::move(*fused.session);
     model->attention_fusion_note_ = std::move(fused.note);
   }
+  model->summary_ = std::make_unique<const graph::OnnxSummary>(summary);
   model->runner_ =
       std::make_unique<ModelRunner>(std::move(session), std::move(layout), model->config_.context_length);
   if (fs::exists(files.folder / "tokenizer.json") || fs::exists(files.folder / "vocab.json"))

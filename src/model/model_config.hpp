@@ -25,7 +25,7 @@ struct IoNames {
   std::string logits = "logits";
 };
 
-// Attention facts only the graph rewrite needs (model/fusion).
+// Attention facts only the graph rewrite needs (graph/passes/attention_fusion).
 struct AttentionFacts {
   int32_t num_heads = 0;
   double rope_theta = 10000.0;

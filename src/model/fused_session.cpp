@@ -1,4 +1,4 @@
-#include "model/fusion/fused_session.hpp"
+#include "model/fused_session.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -78,6 +78,22 @@ std::vector<Ort::Value> run(Ort::Session& session, ProbeInputs& in, const std::v
 
 }  // namespace
 
+graph::AttentionFusionPlan plan_fusion(const graph::OnnxGraph& graph, const IoLayout& layout,
+                                       const graph::AttentionGeometry& geometry, int64_t onnx_opset) {
+  graph::AttentionFusionPlan refused;
+  if (layout.kv_layout != KvLayout::separate || layout.kv.empty() || layout.seqlens_k ||
+      layout.use_cache_branch)
+    refused.why_not = "not a separate-KV optimum layout with attention in standard operators";
+  else if (layout.kv_type != ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT)
+    refused.why_not = "the KV cache is not float32";
+  if (!refused.why_not.empty()) return refused;
+  const graph::AttentionIo io{.kv = layout.kv,
+                              .position_ids = layout.position_ids
+                                                  ? std::optional<std::string>(layout.position_ids->name)
+                                                  : std::nullopt};
+  return graph::plan_attention_fusion(graph, io, geometry, onnx_opset);
+}
+
 double probe_difference(Ort::Session& a, Ort::Session& b, const IoLayout& layout) {
   const auto memory = Ort::MemoryInfo::CreateCpu(OrtArenaAllocator, OrtMemTypeDefault);
   auto in = probe_inputs(layout, memory);
@@ -106,21 +122,20 @@ double probe_difference(Ort::Session& a, Ort::Session& b, const IoLayout& layout
   return worst;
 }
 
-FusedSession fuse_attention(const std::filesystem::path& onnx, Ort::Session& original, const IoLayout& layout,
-                            const AttentionGeometry& geometry, int64_t onnx_opset,
-                            const SessionOptions& options) {
+FusedSession fuse_attention(const graph::OnnxGraph& graph, Ort::Session& original, const IoLayout& layout,
+                            const graph::AttentionGeometry& geometry, const SessionOptions& options) {
   FusedSession result;
   // Any failure (a pattern the matcher misreads, ONNX Runtime rejecting the rewrite, the probe
   // failing) keeps the exported graph, which is already loaded and known to work.
   try {
-    const auto graph = OnnxGraph::load(onnx);
-    const auto plan = plan_attention_fusion(graph, layout, geometry, onnx_opset);
+    const auto& opsets = graph.summary().opsets;
+    const auto plan = plan_fusion(graph, layout, geometry, opsets.count("") ? opsets.at("") : 0);
     if (plan.layers == 0) {
       result.note = "not fused: " + plan.why_not;
       return result;
     }
     const size_t before = graph.nodes().size(), after = graph.node_count(plan.edit);
-    Ort::Session fused = create_session_from_bytes(graph.serialize(plan.edit), onnx, options);
+    Ort::Session fused = create_session_from_bytes(graph.serialize(plan.edit), graph.path(), options);
     const double difference = probe_difference(original, fused, layout);
     if (difference > kTolerance) {
       result.note = "not fused: the rewritten graph's outputs differ from the original's (relative " +

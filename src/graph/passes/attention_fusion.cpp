@@ -1,11 +1,11 @@
-#include "model/fusion/attention_fusion.hpp"
+#include "graph/passes/attention_fusion.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <optional>
 #include <set>
 
-namespace ortlm::model {
+namespace ortlm::graph {
 namespace {
 
 constexpr const char* kMs = "com.microsoft";
@@ -290,7 +290,7 @@ std::optional<LayerMatch> match_layer(const Matcher& m, const KvTensors& kv, std
 
 }  // namespace
 
-AttentionFusionPlan plan_attention_fusion(const OnnxGraph& graph, const IoLayout& layout,
+AttentionFusionPlan plan_attention_fusion(const OnnxGraph& graph, const AttentionIo& io,
                                           const AttentionGeometry& geo, int64_t onnx_opset) {
   AttentionFusionPlan plan;
   auto refuse = [&](std::string why) {
@@ -298,16 +298,13 @@ AttentionFusionPlan plan_attention_fusion(const OnnxGraph& graph, const IoLayout
     plan.why_not = std::move(why);
     return plan;
   };
-  if (layout.kv_layout != KvLayout::separate || layout.kv.empty() || layout.seqlens_k ||
-      layout.use_cache_branch)
-    return refuse("not a separate-KV optimum layout with attention in standard operators");
-  if (layout.kv_type != ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT) return refuse("the KV cache is not float32");
+  if (io.kv.empty()) return refuse("the graph has no KV cache");
   if (graph.has_subgraphs()) return refuse("the graph has subgraphs (If/Loop)");
   for (const auto& node : graph.nodes())
     for (const char* fused : {"GroupQueryAttention", "MultiHeadAttention", "Attention", "SparseAttention"})
       if (node.op_type == fused)
         return refuse("the attention is already one operator (" + node.op_type + ")");
-  if (!layout.position_ids) return refuse("the graph has no position_ids input");
+  if (!io.position_ids) return refuse("the graph has no position_ids input");
   if (onnx_opset < 13) return refuse("ONNX opset " + std::to_string(onnx_opset) + " (13 or later needed)");
   if (!geo.plain_rope) return refuse("rope_scaling or partial rotary embedding");
   if (geo.num_heads <= 0 || geo.kv_heads <= 0 || geo.num_heads % geo.kv_heads != 0 ||
@@ -316,9 +313,9 @@ AttentionFusionPlan plan_attention_fusion(const OnnxGraph& graph, const IoLayout
 
   const Matcher m(graph);
   std::vector<LayerMatch> layers;
-  for (size_t l = 0; l < layout.kv.size(); ++l) {
+  for (size_t l = 0; l < io.kv.size(); ++l) {
     std::string why;
-    auto match = match_layer(m, layout.kv[l], why);
+    auto match = match_layer(m, io.kv[l], why);
     if (!match) return refuse("layer " + std::to_string(l) + ": " + why);
     layers.push_back(std::move(*match));
   }
@@ -336,7 +333,7 @@ AttentionFusionPlan plan_attention_fusion(const OnnxGraph& graph, const IoLayout
                   std::to_string(2 * kMaxRotaryTableFloats * int64_t{sizeof(float)} >> 20) + " MiB)");
   }
 
-  const std::string& positions = layout.position_ids->name;
+  const std::string& positions = *io.position_ids;
   auto cos = m.gathered_table(layers[0].key.cos, positions, geo.head_size, geo.max_positions);
   auto sin = m.gathered_table(layers[0].key.sin, positions, geo.head_size, geo.max_positions);
   if (!cos || !sin) {
@@ -372,7 +369,7 @@ AttentionFusionPlan plan_attention_fusion(const OnnxGraph& graph, const IoLayout
   };
   for (size_t l = 0; l < layers.size(); ++l) {
     const LayerMatch& lm = layers[l];
-    const KvTensors& kv = layout.kv[l];
+    const KvTensors& kv = io.kv[l];
     const std::string p = "ortlm/layer" + std::to_string(l) + "/";
     if (!masks.count(lm.mask)) {
       const std::string mask5 = "ortlm/mask" + std::to_string(masks.size());
@@ -435,4 +432,4 @@ AttentionFusionPlan plan_attention_fusion(const OnnxGraph& graph, const IoLayout
   return plan;
 }
 
-}  // namespace ortlm::model
+}  // namespace ortlm::graph

@@ -1,4 +1,4 @@
-#include "model/graph/proto_wire.hpp"
+#include "graph/proto_wire.hpp"
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -9,7 +9,7 @@
 
 #include "ortlm/error.hpp"
 
-namespace ortlm::model::proto {
+namespace ortlm::graph::proto {
 
 bool MessageReader::next() {
   if (pos_ >= data_.size()) return false;
@@ -84,6 +84,12 @@ void MessageReader::fail(const std::string& what) const {
   throw Error(*file_ + ": not a valid ONNX model: " + what + " at byte " + std::to_string(base_ + pos_));
 }
 
+std::string_view first_bytes(MessageReader message, uint32_t field) {
+  while (message.next())
+    if (message.is(field, kLengthDelimited)) return message.bytes();
+  return {};
+}
+
 void MessageWriter::varint(uint64_t value) {
   while (value >= 0x80) {
     out_.push_back(static_cast<char>((value & 0x7f) | 0x80));
@@ -97,9 +103,13 @@ void MessageWriter::varint_field(uint32_t field, uint64_t value) {
   varint(value);
 }
 
-void MessageWriter::bytes_field(uint32_t field, std::string_view bytes) {
+void MessageWriter::bytes_header(uint32_t field, uint64_t length) {
   varint(uint64_t{field} << 3 | kLengthDelimited);
-  varint(bytes.size());
+  varint(length);
+}
+
+void MessageWriter::bytes_field(uint32_t field, std::string_view bytes) {
+  bytes_header(field, bytes.size());
   out_.append(bytes);
 }
 
@@ -134,4 +144,4 @@ MappedFile::~MappedFile() {
   if (data_) ::munmap(data_, size_);
 }
 
-}  // namespace ortlm::model::proto
+}  // namespace ortlm::graph::proto

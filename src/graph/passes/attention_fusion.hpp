@@ -4,13 +4,27 @@
 // hundred tiny nodes, about half of them rotary embedding and repeat_kv plumbing; the rewrite gives
 // each layer two com.microsoft RotaryEmbedding nodes and a grouped attention that reads the KV cache
 // without repeating it. The graph's inputs and outputs stay as they are, so the rest of ortlm does
-// not know whether a model was rewritten; model/fusion/fusion_check verifies the result numerically.
+// not know whether a model was rewritten; model/fused_session verifies the result numerically.
+#include <optional>
 #include <string>
+#include <vector>
 
-#include "model/graph/onnx_graph.hpp"
-#include "model/io_layout.hpp"
+#include "graph/onnx_graph.hpp"
 
-namespace ortlm::model {
+namespace ortlm::graph {
+
+// One decoder layer's KV cache values, as the graph names them: past inputs and present outputs,
+// [batch, kv_heads, seq, head_size].
+struct KvTensors {
+  std::string past_key, past_value, present_key, present_value;
+};
+
+// The graph's inputs and outputs the rewrite reads: a float32 KV cache per layer (attention in
+// standard operators) and the position ids, when the graph has them.
+struct AttentionIo {
+  std::vector<KvTensors> kv;  // one per layer
+  std::optional<std::string> position_ids;
+};
 
 struct AttentionGeometry {
   int64_t num_heads = 0, kv_heads = 0, head_size = 0;
@@ -27,7 +41,7 @@ struct AttentionFusionPlan {
 
 // Finds every layer's attention pattern; all layers must match, else nothing is changed.
 // `onnx_opset` is the model's ai.onnx opset (the new nodes use the opset-13 forms).
-AttentionFusionPlan plan_attention_fusion(const OnnxGraph& graph, const IoLayout& layout,
+AttentionFusionPlan plan_attention_fusion(const OnnxGraph& graph, const AttentionIo& io,
                                           const AttentionGeometry& geometry, int64_t onnx_opset);
 
-}  // namespace ortlm::model
+}  // namespace ortlm::graph

@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-namespace ortlm::model::proto {
+namespace ortlm::graph::proto {
 
 enum WireType : uint32_t { kVarint = 0, kFixed64 = 1, kLengthDelimited = 2, kFixed32 = 5 };
 
@@ -51,11 +51,16 @@ class MessageReader {
   size_t payload_offset_ = 0;
 };
 
+// The first length-delimited field `field` of a message ("" when it has none).
+std::string_view first_bytes(MessageReader message, uint32_t field);
+
 // Appends fields to a message being built.
 class MessageWriter {
  public:
   void varint_field(uint32_t field, uint64_t value);
   void bytes_field(uint32_t field, std::string_view bytes);
+  // The key and length of a length-delimited field, whose `length` bytes the caller writes.
+  void bytes_header(uint32_t field, uint64_t length);
   void float_field(uint32_t field, float value);
   void raw(std::string_view encoded_field) { out_.append(encoded_field); }
   const std::string& data() const { return out_; }
@@ -80,4 +85,4 @@ class MappedFile {
   size_t size_ = 0;
 };
 
-}  // namespace ortlm::model::proto
+}  // namespace ortlm::graph::proto

@@ -2,9 +2,12 @@
 // The top-level graph of an ONNX model, decoded enough to find patterns in it (nodes with their
 // inputs, outputs and plain attributes; names of inputs, outputs and initializers), and written
 // back with an edit applied. Everything not touched by the edit (weights, value names, metadata)
-// is copied byte for byte from the file.
+// is copied byte for byte from the file; initializers stored as external data stay references to
+// their file (by a path relative to the model's folder). The same single pass over the file fills
+// the model's summary (opsets, operators, external data files).
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -13,9 +16,10 @@
 #include <string_view>
 #include <vector>
 
-#include "model/graph/proto_wire.hpp"
+#include "graph/onnx_summary.hpp"
+#include "graph/proto_wire.hpp"
 
-namespace ortlm::model {
+namespace ortlm::graph {
 
 struct NodeAttribute {
   std::string name;
@@ -46,6 +50,9 @@ struct GraphEdit {
   std::map<std::string, int64_t> opsets;                  // imported when the model lacks the domain
 };
 
+// Receives the encoded model piece by piece, in order.
+using ByteSink = std::function<void(std::string_view)>;
+
 class OnnxGraph {
  public:
   // Maps and decodes `path`. Throws ortlm::Error naming the file and byte when it is malformed.
@@ -53,13 +60,11 @@ class OnnxGraph {
   // The same for a model in memory; `name` stands for the path in errors.
   static OnnxGraph from_bytes(std::string bytes, const std::filesystem::path& name);
 
+  const OnnxSummary& summary() const { return summary_; }
   const std::vector<GraphNode>& nodes() const { return nodes_; }
   // The node producing `value`, if any (graph inputs and initializers have none).
   std::optional<size_t> producer(const std::string& value) const;
   const std::vector<size_t>& consumers(const std::string& value) const;
-  bool is_graph_input(const std::string& value) const { return inputs_.count(value) > 0; }
-  bool is_graph_output(const std::string& value) const { return outputs_.count(value) > 0; }
-  bool is_initializer(const std::string& value) const { return initializers_.count(value) > 0; }
   bool has_subgraphs() const { return has_subgraphs_; }
   // A float32 initializer stored in the model file (not external data), with its dims.
   struct FloatTensor {
@@ -69,9 +74,15 @@ class OnnxGraph {
   std::optional<FloatTensor> float_initializer(const std::string& name) const;
   const std::filesystem::path& path() const { return path_; }
 
-  // The model with `edit` applied, encoded; nodes in topological order, value_info hints dropped.
-  // Throws ortlm::Error when the edit leaves a value without a producer.
+  // The model with `edit` applied, encoded into `sink` piece by piece (never whole in memory);
+  // nodes in topological order, value_info hints dropped. Throws ortlm::Error, before writing
+  // anything, when the edit leaves a value without a producer.
+  void serialize(const GraphEdit& edit, const ByteSink& sink) const;
+  // The same into a string (for ONNX Runtime's sessions from bytes).
   std::string serialize(const GraphEdit& edit) const;
+  // The same into a file; external data files are found relative to it, so they must be beside it
+  // as they are beside the model. Throws ortlm::Error naming the file when it cannot be written.
+  void write_file(const GraphEdit& edit, const std::filesystem::path& out) const;
   // Number of nodes the edited graph has (after dropping unused ones).
   size_t node_count(const GraphEdit& edit) const;
 
@@ -81,6 +92,7 @@ class OnnxGraph {
   static OnnxGraph decode(std::shared_ptr<const void> storage, std::string_view bytes,
                           const std::filesystem::path& path);
 
+  OnnxSummary summary_;
   std::filesystem::path path_;
   std::string path_string_;
   std::shared_ptr<const void> storage_;  // owns file_bytes_
@@ -99,4 +111,4 @@ std::string encode_float_tensor(const std::string& name, const std::vector<int64
                                 const std::vector<float>& values);
 std::string encode_int64_tensor(const std::string& name, const std::vector<int64_t>& values);
 
-}  // namespace ortlm::model
+}  // namespace ortlm::graph

@@ -4,11 +4,10 @@
 // every output must agree within float32 rounding. Anything else leaves the original session.
 #include <onnxruntime_cxx_api.h>
 
-#include <filesystem>
 #include <optional>
 #include <string>
 
-#include "model/fusion/attention_fusion.hpp"
+#include "graph/passes/attention_fusion.hpp"
 #include "model/io_layout.hpp"
 #include "ortlm/model.hpp"
 
@@ -19,9 +18,14 @@ struct FusedSession {
   std::string note;                     // what was done or why not, for `ortlm info`
 };
 
-FusedSession fuse_attention(const std::filesystem::path& onnx, Ort::Session& original, const IoLayout& layout,
-                            const AttentionGeometry& geometry, int64_t onnx_opset,
-                            const SessionOptions& options);
+// `graph` is the model `original` was created from.
+FusedSession fuse_attention(const graph::OnnxGraph& graph, Ort::Session& original, const IoLayout& layout,
+                            const graph::AttentionGeometry& geometry, const SessionOptions& options);
+
+// The attention rewrite for a model with this layout: refused with the reason unless the KV cache
+// is float32, separate per layer, with attention in standard operators (the optimum layout).
+graph::AttentionFusionPlan plan_fusion(const graph::OnnxGraph& graph, const IoLayout& layout,
+                                       const graph::AttentionGeometry& geometry, int64_t onnx_opset);
 
 // The largest difference between the two sessions' outputs on the probe, relative to the
 // outputs' magnitude (0 = identical); throws ortlm::Error when an output differs in shape.

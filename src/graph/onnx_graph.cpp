@@ -1,0 +1,305 @@
+#include "graph/onnx_graph.hpp"
+
+#include <cstring>
+
+#include "graph/onnx_fields.hpp"
+#include "ortlm/error.hpp"
+
+namespace ortlm::graph {
+namespace {
+
+namespace field = onnx;
+using proto::kFixed32;
+using proto::kLengthDelimited;
+using proto::kVarint;
+using proto::MessageReader;
+
+float as_float(uint32_t bits) {
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+
+// Repeated scalars may be packed (one length-delimited field) or not (one field per value).
+void read_ints(const MessageReader& r, std::vector<int64_t>& out, const std::string& file) {
+  if (r.wire() == kVarint) {
+    out.push_back(static_cast<int64_t>(r.value()));
+    return;
+  }
+  if (r.wire() != kLengthDelimited) return;
+  const auto bytes = r.bytes();  // packed: varints back to back
+  for (size_t pos = 0; pos < bytes.size();) {
+    uint64_t value = 0;
+    if (proto::decode_varint(bytes, pos, value) != proto::VarintStatus::ok)
+      throw Error(file + ": not a valid ONNX model: bad packed integer list");
+    out.push_back(static_cast<int64_t>(value));
+  }
+}
+
+void read_floats(const MessageReader& r, std::vector<float>& out) {
+  if (r.wire() == kFixed32) {
+    out.push_back(as_float(r.fixed32()));
+    return;
+  }
+  if (r.wire() != kLengthDelimited) return;
+  const auto bytes = r.bytes();  // packed
+  for (size_t at = 0; at + 4 <= bytes.size(); at += 4)
+    out.push_back(as_float(proto::load_fixed32(bytes.data() + at)));
+}
+
+// The top-level graph's contents; subgraphs (If/Loop/Scan bodies) only add to the summary.
+struct TopGraph {
+  std::vector<GraphNode> nodes;
+  std::set<std::string> inputs, outputs;
+  std::map<std::string, std::string_view> initializers;  // name -> encoded TensorProto
+};
+
+// One pass over a model file: the summary, and the top-level graph's nodes, inputs, outputs and
+// initializers. Tensor payloads are skipped.
+class Decoder {
+ public:
+  Decoder(const std::string& file, OnnxSummary& summary) : file_(file), summary_(summary) {}
+
+  // Reads a graph: every node's operator and every initializer's external data file go to the
+  // summary, subgraphs included; `top` (when given) receives the graph itself.
+  void graph(MessageReader r, int depth, TopGraph* top) {
+    if (depth > 64) throw Error("ONNX graph nesting deeper than 64 subgraphs");
+    while (r.next()) {
+      if (r.wire() != kLengthDelimited) continue;
+      switch (r.field()) {
+        case field::kGraphNode: {
+          GraphNode n = node(r.sub(), r.raw_field(), depth);
+          ++summary_.operators[n.domain.empty() ? n.op_type : n.domain + ":" + n.op_type];
+          if (top) top->nodes.push_back(std::move(n));
+          break;
+        }
+        case field::kGraphInitializer: {
+          std::string name = initializer(r.sub());
+          if (top) top->initializers.emplace(std::move(name), r.bytes());
+          break;
+        }
+        case field::kGraphInput:
+          if (top) top->inputs.emplace(proto::first_bytes(r.sub(), field::kValueInfoName));
+          break;
+        case field::kGraphOutput:
+          if (top) top->outputs.emplace(proto::first_bytes(r.sub(), field::kValueInfoName));
+          break;
+        default:
+          break;
+      }
+    }
+  }
+
+ private:
+  GraphNode node(MessageReader r, std::string_view encoded, int depth) {
+    GraphNode n;
+    n.encoded = encoded;
+    while (r.next()) {
+      if (r.wire() != kLengthDelimited) continue;
+      switch (r.field()) {
+        case field::kNodeInput:
+          n.inputs.emplace_back(r.bytes());
+          break;
+        case field::kNodeOutput:
+          n.outputs.emplace_back(r.bytes());
+          break;
+        case field::kNodeName:
+          n.name = r.bytes();
+          break;
+        case field::kNodeOpType:
+          n.op_type = r.bytes();
+          break;
+        case field::kNodeDomain:
+          n.domain = r.bytes() == "ai.onnx" ? "" : std::string(r.bytes());
+          break;
+        case field::kNodeAttribute:
+          n.attributes.push_back(attribute(r.sub(), n.has_subgraph, depth));
+          break;
+        default:
+          break;
+      }
+    }
+    return n;
+  }
+
+  NodeAttribute attribute(MessageReader r, bool& has_subgraph, int depth) {
+    NodeAttribute a;
+    while (r.next()) {
+      switch (r.field()) {
+        case field::kAttrName:
+          a.name = r.bytes();
+          break;
+        case field::kAttrF:
+          if (r.wire() == kFixed32) a.f = as_float(r.fixed32());
+          break;
+        case field::kAttrI:
+          if (r.wire() == kVarint) a.i = static_cast<int64_t>(r.value());
+          break;
+        case field::kAttrInts:
+          read_ints(r, a.ints, file_);
+          break;
+        case field::kAttrFloats:
+          read_floats(r, a.floats);
+          break;
+        case field::kAttrGraph:
+        case field::kAttrGraphs:
+          has_subgraph = true;
+          if (r.wire() == kLengthDelimited) graph(r.sub(), depth + 1, nullptr);
+          break;
+        default:
+          break;
+      }
+    }
+    return a;
+  }
+
+  // An initializer's name; the file its external data is in (if any) goes to the summary.
+  std::string initializer(MessageReader tensor) {
+    std::string name;
+    bool named = false;
+    while (tensor.next()) {
+      if (!named && tensor.is(field::kTensorName, kLengthDelimited)) {
+        name = tensor.bytes();
+        named = true;
+      }
+      if (!tensor.is(field::kTensorExternalData, kLengthDelimited)) continue;
+      std::string_view key, value;
+      for (auto entry = tensor.sub(); entry.next();) {
+        if (entry.is(field::kEntryKey, kLengthDelimited)) key = entry.bytes();
+        if (entry.is(field::kEntryValue, kLengthDelimited)) value = entry.bytes();
+      }
+      if (key == "location") summary_.external_data_files.emplace(value);
+    }
+    return name;
+  }
+
+  const std::string& file_;
+  OnnxSummary& summary_;
+};
+
+}  // namespace
+
+const NodeAttribute* GraphNode::attribute(std::string_view attribute_name) const {
+  for (const auto& a : attributes)
+    if (a.name == attribute_name) return &a;
+  return nullptr;
+}
+
+bool GraphNode::is(std::string_view type, std::string_view in_domain) const {
+  return op_type == type && domain == in_domain;
+}
+
+OnnxGraph OnnxGraph::load(const std::filesystem::path& path) {
+  auto file = std::make_shared<proto::MappedFile>(path);
+  const std::string_view bytes = file->view();
+  return decode(std::move(file), bytes, path);
+}
+
+OnnxGraph OnnxGraph::from_bytes(std::string bytes, const std::filesystem::path& name) {
+  auto owned = std::make_shared<const std::string>(std::move(bytes));
+  const std::string_view view = *owned;
+  return decode(std::move(owned), view, name);
+}
+
+OnnxGraph OnnxGraph::decode(std::shared_ptr<const void> storage, std::string_view bytes,
+                            const std::filesystem::path& path) {
+  OnnxGraph g;
+  g.path_ = path;
+  g.path_string_ = path.string();
+  g.storage_ = std::move(storage);
+  g.file_bytes_ = bytes;
+  const std::string& name = g.path_string_;
+  if (bytes.empty()) throw Error(name + ": not a valid ONNX model: the file is empty");
+  OnnxSummary& summary = g.summary_;
+  Decoder decoder(name, summary);
+  TopGraph top;
+  bool has_graph = false;
+  std::string producer_name, producer_version;
+  for (MessageReader model(bytes, 0, name); model.next();) {
+    switch (model.field()) {
+      case field::kModelIrVersion:
+        summary.ir_version = static_cast<int64_t>(model.value());
+        break;
+      case field::kModelProducerName:
+        producer_name = model.bytes();
+        break;
+      case field::kModelProducerVersion:
+        producer_version = model.bytes();
+        break;
+      case field::kModelGraph:
+        has_graph = true;
+        g.graph_bytes_ = model.bytes();
+        top = {};
+        decoder.graph(model.sub(), 0, &top);
+        break;
+      case field::kModelOpsetImport: {
+        std::string domain;
+        int64_t version = 0;
+        for (auto opset = model.sub(); opset.next();) {
+          if (opset.is(field::kOpsetDomain, kLengthDelimited)) domain = opset.bytes();
+          if (opset.is(field::kOpsetVersion, kVarint)) version = static_cast<int64_t>(opset.value());
+        }
+        summary.opsets[domain == "ai.onnx" ? "" : domain] = version;
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  if (summary.ir_version <= 0 || !has_graph)
+    throw Error(name + ": not a valid ONNX model: no " + (has_graph ? "ir_version" : "graph") + " field");
+  summary.producer = producer_name + (producer_version.empty() ? "" : " " + producer_version);
+
+  g.nodes_ = std::move(top.nodes);
+  g.inputs_ = std::move(top.inputs);
+  g.outputs_ = std::move(top.outputs);
+  g.initializers_ = std::move(top.initializers);
+  for (size_t index = 0; index < g.nodes_.size(); ++index) {
+    const GraphNode& node = g.nodes_[index];
+    g.has_subgraphs_ = g.has_subgraphs_ || node.has_subgraph;
+    for (const auto& out : node.outputs) g.producers_[out] = index;
+    for (const auto& in : node.inputs) g.consumers_[in].push_back(index);
+  }
+  return g;
+}
+
+std::optional<size_t> OnnxGraph::producer(const std::string& value) const {
+  auto it = producers_.find(value);
+  if (it == producers_.end()) return std::nullopt;
+  return it->second;
+}
+
+const std::vector<size_t>& OnnxGraph::consumers(const std::string& value) const {
+  static const std::vector<size_t> kNone;
+  auto it = consumers_.find(value);
+  return it == consumers_.end() ? kNone : it->second;
+}
+
+std::optional<OnnxGraph::FloatTensor> OnnxGraph::float_initializer(const std::string& name) const {
+  auto it = initializers_.find(name);
+  if (it == initializers_.end()) return std::nullopt;
+  FloatTensor t;
+  uint64_t data_type = 0;
+  std::string_view raw;
+  for (MessageReader r(it->second, 0, path_string_); r.next();) {
+    if (r.field() == field::kTensorDims) read_ints(r, t.dims, path_string_);
+    if (r.is(field::kTensorDataType, kVarint)) data_type = r.value();
+    if (r.field() == field::kTensorFloatData) read_floats(r, t.values);
+    if (r.is(field::kTensorRawData, kLengthDelimited)) raw = r.bytes();
+    if (r.is(field::kTensorDataLocation, kVarint) && r.value() != 0) return std::nullopt;  // external data
+  }
+  if (data_type != field::kFloat32) return std::nullopt;
+  if (!raw.empty()) {
+    t.values.resize(raw.size() / sizeof(float));
+    std::memcpy(t.values.data(), raw.data(), t.values.size() * sizeof(float));
+  }
+  // The dims must multiply, without overflowing, to the number of values: a product that wraps
+  // around could otherwise match a short data field and send readers past its end.
+  size_t count = 1;
+  for (int64_t d : t.dims)
+    if (d < 0 || __builtin_mul_overflow(count, static_cast<size_t>(d), &count)) return std::nullopt;
+  if (t.values.size() != count) return std::nullopt;
+  return t;
+}
+
+}  // namespace ortlm::graph
