@@ -18,24 +18,19 @@ constexpr float kNan = std::numeric_limits<float>::quiet_NaN();
 constexpr float kInf = std::numeric_limits<float>::infinity();
 
 std::string validation_error(const GenerationOptions& options, int32_t vocab = 0) {
-  try {
-    validate(options, vocab);
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
+  return test::error_message([&] { validate(options, vocab); });
 }
 
 TEST(GenerationOptions, DefaultsAndEdgesAreValid) {
   GenerationOptions options;
-  EXPECT_EQ(validation_error(options), "");
+  EXPECT_EQ(validation_error(options), "(no error)");
   options.temperature = 0.0f;  // greedy
   options.top_p = 1.0f;
   options.min_p = 1.0f;
   options.max_new_tokens = 0;
   options.repetition_penalty = 100.0f;
   options.stop_token_ids = {0, 511};
-  EXPECT_EQ(validation_error(options, 512), "");
+  EXPECT_EQ(validation_error(options, 512), "(no error)");
 }
 
 TEST(GenerationOptions, OutOfRangeValuesNameTheFieldAndRange) {

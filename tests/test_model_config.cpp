@@ -24,12 +24,7 @@ ConfigTexts texts_with(std::optional<std::string> ConfigTexts::*file, std::strin
 }
 
 std::string error_of(const ConfigTexts& texts) {
-  try {
-    parse_model_config(texts, "m");
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
+  return test::error_message([&] { parse_model_config(texts, "m"); });
 }
 
 std::string config_error(const std::string& config_json) {

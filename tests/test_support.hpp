@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <string>
 
+#include "ortlm/error.hpp"
+
 namespace ortlm::test {
 
 inline std::filesystem::path source_dir() { return ORTLM_SOURCE_DIR; }
@@ -31,6 +33,17 @@ inline CommandResult run_command(const std::string& command) {
   const int status = ::pclose(pipe);
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return result;
+}
+
+// The message of the ortlm::Error that `f()` throws, or "(no error)".
+template <class F>
+std::string error_message(F&& f) {
+  try {
+    f();
+  } catch (const ortlm::Error& e) {
+    return e.what();
+  }
+  return "(no error)";
 }
 
 }  // namespace ortlm::test

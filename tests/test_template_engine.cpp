@@ -7,6 +7,7 @@
 #include "ortlm/chat_template.hpp"
 #include "ortlm/error.hpp"
 #include "template/template.hpp"
+#include "test_support.hpp"
 
 namespace {
 
@@ -17,12 +18,7 @@ std::string render(const std::string& source, const std::string& context = "{}",
 
 std::string error_of(const std::string& source, const std::string& context = "{}",
                      ortlm::tpl::Limits limits = {}) {
-  try {
-    render(source, context, limits);
-  } catch (const ortlm::Error& e) {
-    return e.what();
-  }
-  return "(no error)";
+  return ortlm::test::error_message([&] { render(source, context, limits); });
 }
 
 struct Case {

@@ -9,6 +9,7 @@
 #include "ortlm/chat_template.hpp"
 #include "ortlm/error.hpp"
 #include "template/template.hpp"
+#include "test_support.hpp"
 #include "util/file.hpp"
 
 namespace {
@@ -22,12 +23,7 @@ std::string render(const std::string& source, const ojson& context = ojson::obje
 
 std::string error_of(const std::string& source, const ojson& context = ojson::object(),
                      ortlm::tpl::Limits limits = {}) {
-  try {
-    render(source, context, limits);
-  } catch (const ortlm::Error& e) {
-    return e.what();
-  }
-  return "(no error)";
+  return ortlm::test::error_message([&] { render(source, context, limits); });
 }
 
 // A 60 MB string built inside the template from a small one.

@@ -9,15 +9,9 @@ namespace {
 
 using ortlm::Tokenizer;
 
-// The message of the ortlm::Error `f` throws ("" when it throws none).
 template <class F>
 std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const ortlm::Error& e) {
-    return e.what();
-  }
-  return "";
+  return ortlm::test::error_message(std::forward<F>(f));
 }
 
 #define EXPECT_ERROR_CONTAINS(expr, text)                                   \

@@ -13,20 +13,15 @@
 
 #include "ortlm/error.hpp"
 #include "ortlm/tokenizer.hpp"
+#include "test_support.hpp"
 
 namespace {
 
 using ortlm::Tokenizer;
 
-// The message of the ortlm::Error `f` throws ("" when it throws none).
 template <class F>
 std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const ortlm::Error& e) {
-    return e.what();
-  }
-  return "";
+  return ortlm::test::error_message(std::forward<F>(f));
 }
 
 // Peak resident memory of this process so far, in MiB.
