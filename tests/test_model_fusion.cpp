@@ -34,7 +34,7 @@ int32_t argmax(std::span<const float> logits) {
 
 // Greedy decoding for `steps` tokens; returns the logits of every step.
 std::vector<std::vector<float>> decode(Model& model, std::vector<int32_t> ids, size_t steps) {
-  ModelRunner& runner = model.runner();
+  model::ModelRunner& runner = model.runner();
   runner.begin(static_cast<int32_t>(ids.size() + steps));
   std::vector<std::vector<float>> out;
   auto logits = runner.forward(ids);

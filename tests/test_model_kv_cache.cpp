@@ -39,7 +39,7 @@ TEST_P(KvCacheVersusRecompute, SameTokensAndLogits) {
   const Case& c = GetParam();
   if (!std::filesystem::exists(c.path)) GTEST_SKIP() << c.path << " is missing";
   auto model = Model::load(c.path);
-  ModelRunner& runner = model->runner();
+  model::ModelRunner& runner = model->runner();
   const int32_t vocab = runner.vocab_size();
   std::vector<int32_t> sequence{1 % vocab, 17 % vocab, 42 % vocab, 99 % vocab, 7 % vocab};
   const size_t prompt = sequence.size(), steps = 24;
@@ -70,7 +70,7 @@ TEST_P(KvCacheVersusRecompute, ChunkedPrefillEqualsOneShot) {
   const Case& c = GetParam();
   if (!std::filesystem::exists(c.path)) GTEST_SKIP() << c.path << " is missing";
   auto model = Model::load(c.path);
-  ModelRunner& runner = model->runner();
+  model::ModelRunner& runner = model->runner();
   const int32_t vocab = runner.vocab_size();
   std::vector<int32_t> prompt;
   for (int32_t i = 0; i < 23; ++i) prompt.push_back((i * 37 + 5) % vocab);

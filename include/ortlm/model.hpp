@@ -54,7 +54,9 @@ struct ModelConfig {
   bool add_bos_token = false;  // tokenizer_config.json / the post-processor adds BOS to prompts
 };
 
+namespace model {
 class ModelRunner;  // internal: the ONNX session and its I/O layout
+}
 namespace graph {
 struct OnnxSummary;  // internal: the model file's opsets, operators and external data files
 }
@@ -73,7 +75,7 @@ class Model {
   const std::filesystem::path& folder() const { return folder_; }
   // The model's tokenizer, or null when the folder has none (then only ids can be generated).
   const Tokenizer* tokenizer() const { return tokenizer_ ? &*tokenizer_ : nullptr; }
-  ModelRunner& runner() const { return *runner_; }
+  model::ModelRunner& runner() const { return *runner_; }
   // What the load-time attention rewrite did ("fused in 5 layers ...", "not fused: ...", "off").
   const std::string& attention_fusion_note() const { return attention_fusion_note_; }
   // A human-readable description: inputs, outputs, layout, dims, opset, file sizes (`ortlm info`).
@@ -86,7 +88,7 @@ class Model {
   std::filesystem::path folder_;
   std::string attention_fusion_note_;
   std::optional<Tokenizer> tokenizer_;
-  std::unique_ptr<ModelRunner> runner_;
+  std::unique_ptr<model::ModelRunner> runner_;
   std::unique_ptr<const graph::OnnxSummary> summary_;
 };
 

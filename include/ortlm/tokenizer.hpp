@@ -46,10 +46,8 @@ class Tokenizer {
   size_t vocab_size() const;  // including added tokens
   bool is_special(int32_t id) const;
 
-  struct Impl;
-  const Impl& impl() const { return *impl_; }
-
  private:
+  struct Impl;
   explicit Tokenizer(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}
   std::shared_ptr<const Impl> impl_;
 };

@@ -70,7 +70,7 @@ GenerationResult Generator::generate(std::span<const int32_t> prompt_ids, const 
                                      const TokenCallback& on_token) {
   using Clock = std::chrono::steady_clock;
   const ModelConfig& config = model_->config();
-  ModelRunner& runner = model_->runner();
+  model::ModelRunner& runner = model_->runner();
   GenerationResult result;
   result.prompt_ids.assign(prompt_ids.begin(), prompt_ids.end());
   if (result.prompt_ids.empty()) {

@@ -109,8 +109,8 @@ std::shared_ptr<Model> Model::load(const fs::path& path, const SessionOptions& o
     model->attention_fusion_note_ = std::move(fused.note);
   }
   model->summary_ = std::make_unique<const graph::OnnxSummary>(summary);
-  model->runner_ =
-      std::make_unique<ModelRunner>(std::move(session), std::move(layout), model->config_.context_length);
+  model->runner_ = std::make_unique<model::ModelRunner>(std::move(session), std::move(layout),
+                                                        model->config_.context_length);
   if (fs::exists(files.folder / "tokenizer.json") || fs::exists(files.folder / "vocab.json"))
     model->tokenizer_ = Tokenizer::from_path(files.folder);
   return model;

@@ -242,7 +242,6 @@ void read_genai_config(const json& root_json, const std::string& file, ConfigFil
                               {"present_names", &n.present_combined}})
       if (auto name = outputs->string(key)) *field = *name;
   }
-  out.genai = true;
 }
 
 std::optional<std::string> read_if_exists(const fs::path& file) {

@@ -36,7 +36,6 @@ struct ConfigFiles {
   ModelConfig config;
   AttentionFacts attention;
   IoNames names;
-  bool genai = false;  // the folder has genai_config.json
 };
 
 // The ranges config values must lie in. Generous for every published model (Llama 4 declares a

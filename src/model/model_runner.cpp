@@ -6,8 +6,7 @@
 
 #include "ortlm/error.hpp"
 
-namespace ortlm {
-using model::element_size;
+namespace ortlm::model {
 
 namespace {
 
@@ -25,7 +24,7 @@ void fill_integers(std::vector<int64_t>& buffer, ONNXTensorElementDataType type,
 
 }  // namespace
 
-ModelRunner::ModelRunner(Ort::Session session, model::IoLayout layout, int32_t context_length)
+ModelRunner::ModelRunner(Ort::Session session, IoLayout layout, int32_t context_length)
     : session_(std::move(session)),
       layout_(std::move(layout)),
       context_length_(context_length),
@@ -77,7 +76,7 @@ void ModelRunner::bind_inputs(std::span<const int32_t> ids) {
   const int64_t past = kv_.length();
   const int64_t total = past + n;
   // Shapes live on the stack: nothing here allocates once the buffers have grown to size.
-  auto bind = [&](const model::TensorSpec& spec, void* data, std::span<const int64_t> shape) {
+  auto bind = [&](const TensorSpec& spec, void* data, std::span<const int64_t> shape) {
     size_t bytes = element_size(spec.type);
     for (auto d : shape) bytes *= static_cast<size_t>(d);
     binding_.BindInput(spec.name.c_str(),
@@ -132,4 +131,4 @@ void ModelRunner::run_chunk(std::span<const int32_t> ids) {
   last_chunk_tokens_ = static_cast<int32_t>(n);
 }
 
-}  // namespace ortlm
+}  // namespace ortlm::model

@@ -10,15 +10,13 @@
 #include "model/io_layout.hpp"
 #include "model/kv_cache.hpp"
 
-namespace ortlm {
+namespace ortlm::model {
 
 class ModelRunner {
  public:
-  ModelRunner(Ort::Session session, model::IoLayout layout, int32_t context_length);
+  ModelRunner(Ort::Session session, IoLayout layout, int32_t context_length);
 
-  const model::IoLayout& layout() const { return layout_; }
-  Ort::Session& session() { return session_; }
-  int32_t context_length() const { return context_length_; }
+  const IoLayout& layout() const { return layout_; }
   int32_t vocab_size() const { return static_cast<int32_t>(layout_.vocab_size); }
   // Tokens already in the KV cache.
   int32_t position() const { return static_cast<int32_t>(kv_.length()); }
@@ -36,13 +34,13 @@ class ModelRunner {
   void bind_inputs(std::span<const int32_t> ids);
 
   Ort::Session session_;
-  model::IoLayout layout_;
+  IoLayout layout_;
   int32_t context_length_;
   int32_t prefill_chunk_ = 512;
   Ort::MemoryInfo memory_;
   Ort::IoBinding binding_;
   Ort::RunOptions run_options_;
-  model::KvCache kv_;
+  KvCache kv_;
   // Preallocated input buffers (as bytes, sized for the graph's dtypes).
   std::vector<int64_t> ids_buffer_, positions_buffer_, mask_buffer_;
   std::vector<int32_t> seqlens_buffer_, total_length_buffer_;
@@ -52,4 +50,4 @@ class ModelRunner {
   int32_t last_chunk_tokens_ = 0;
 };
 
-}  // namespace ortlm
+}  // namespace ortlm::model

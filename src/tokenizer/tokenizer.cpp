@@ -15,15 +15,10 @@
 
 namespace ortlm {
 
-namespace {
-
-// Builds the pre-tokenized form of `text`: added tokens first (raw ones on the input, normalized
-// ones on the normalized text), the normalizer on the text between them.
-void extract_and_normalize(const Tokenizer::Impl& impl, std::string_view text, tok::PreTokenized& p) {
+void Tokenizer::Impl::extract_and_normalize(std::string_view text, tok::PreTokenized& p) const {
   p.norm.clear();
   p.splits.clear();
-  const auto& added = impl.added;
-  if (!added.has_raw_tokens() && !added.has_normalized_tokens() && impl.normalizer == nullptr) {
+  if (!added.has_raw_tokens() && !added.has_normalized_tokens() && normalizer == nullptr) {
     p.norm.assign_original(text, 0);
     if (!text.empty()) p.splits.push_back({0, static_cast<uint32_t>(text.size()), -1});
     return;
@@ -50,7 +45,7 @@ void extract_and_normalize(const Tokenizer::Impl& impl, std::string_view text, t
     }
     piece_text.assign_original(raw, piece.begin);
     limit.used = p.norm.text.size();
-    if (impl.normalizer) impl.normalizer->normalize(piece_text, limit);
+    if (normalizer) normalizer->normalize(piece_text, limit);
     if (piece_text.text.empty()) continue;
     p.norm.append_from(piece_text, 0, piece_text.text.size());
     inner.clear();
@@ -62,8 +57,6 @@ void extract_and_normalize(const Tokenizer::Impl& impl, std::string_view text, t
     for (const tok::Split& s : inner) p.splits.push_back({base + s.begin, base + s.end, s.id});
   }
 }
-
-}  // namespace
 
 const std::string* Tokenizer::Impl::token_of(int32_t id) const {
   if (const std::string* t = added.id_to_token(id)) return t;
@@ -81,7 +74,7 @@ void Tokenizer::Impl::encode_sequence(std::string_view text, uint32_t type_id, b
   }
   thread_local tok::PreTokenized p;
   thread_local std::vector<tok::Token> tokens;
-  extract_and_normalize(*this, text, p);
+  extract_and_normalize(text, p);
   p.limit = tok::GrowthLimit::for_input(text.size());
   if (pre_tokenizer) pre_tokenizer->pre_tokenize(p);
   out = Encoding{};

@@ -24,6 +24,11 @@ struct Tokenizer::Impl {
                         std::string_view second_text, bool add_special_tokens, bool details) const;
   const std::string* token_of(int32_t id) const;
   size_t vocab_size() const;
+
+ private:
+  // Builds the pre-tokenized form of `text`: added tokens first (raw ones on the input, normalized
+  // ones on the normalized text), the normalizer on the text between them.
+  void extract_and_normalize(std::string_view text, tok::PreTokenized& p) const;
 };
 
 }  // namespace ortlm
