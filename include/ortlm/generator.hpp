@@ -37,6 +37,11 @@ inline constexpr float kMinRepetitionPenalty = 1e-2f, kMaxRepetitionPenalty = 1e
 // also checks stop_token_ids against the model's vocabulary.
 void validate(const GenerationOptions& options, int32_t vocab_size = 0);
 
+// Whether the options pick the most likely token (greedy, or temperature 0): the seed is then unused.
+inline bool is_greedy(const GenerationOptions& options) {
+  return options.greedy || options.temperature == 0.0f;
+}
+
 enum class StopReason { eos, stop_token, stop_string, max_tokens, context_full, cancelled };
 const char* to_string(StopReason reason);
 

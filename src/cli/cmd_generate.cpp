@@ -111,7 +111,7 @@ class GenerateCommand {
     echo_prompt();
     write_out("\n");
     flush_out();
-    print_stats_line(result, times_);
+    print_stats_line(result, options_, times_);
   }
 
  private:

@@ -54,10 +54,14 @@ nlohmann::ordered_json result_json(const std::string& prompt, const GenerationRe
           {"tokens_per_second", result.decode_tokens_per_second()}};
 }
 
-void print_stats_line(const GenerationResult& result, const ResultTimes& times) {
-  std::fprintf(stderr, "[%zu prompt + %zu new tokens, stop: %s, seed %llu | ", result.prompt_ids.size(),
-               result.new_ids.size(), to_string(result.stop_reason),
-               static_cast<unsigned long long>(result.seed));
+void print_stats_line(const GenerationResult& result, const GenerationOptions& options,
+                      const ResultTimes& times) {
+  std::fprintf(stderr, "[%zu prompt + %zu new tokens, stop: %s, ", result.prompt_ids.size(),
+               result.new_ids.size(), to_string(result.stop_reason));
+  if (is_greedy(options))
+    std::fprintf(stderr, "greedy | ");
+  else
+    std::fprintf(stderr, "seed %llu | ", static_cast<unsigned long long>(result.seed));
   if (times.load_seconds > 0) std::fprintf(stderr, "load %.0f ms | ", times.load_seconds * 1e3);
   std::fprintf(stderr, "prefill %.1f ms | decode %.1f tokens/s]\n", result.prefill_seconds * 1e3,
                result.decode_tokens_per_second());

@@ -33,7 +33,8 @@ nlohmann::ordered_json result_json(const std::string& prompt, const GenerationRe
                                    const ResultTimes& times);
 
 // "[3 prompt + 12 new tokens, stop: max_tokens, seed 42 | load 31 ms | prefill 0.4 ms | decode 4,000
-// tokens/s]" on stderr.
-void print_stats_line(const GenerationResult& result, const ResultTimes& times);
+// tokens/s]" on stderr ("greedy" instead of the seed when the options do not sample).
+void print_stats_line(const GenerationResult& result, const GenerationOptions& options,
+                      const ResultTimes& times);
 
 }  // namespace ortlm::cli

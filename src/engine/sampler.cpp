@@ -23,7 +23,7 @@ int32_t first_non_finite(std::span<const float> logits) {
 }  // namespace
 
 Sampler::Sampler(const GenerationOptions& options, int32_t vocab_size, uint64_t seed)
-    : options_(options), greedy_(options.greedy || options.temperature == 0.0f), rng_(seed) {
+    : options_(options), greedy_(is_greedy(options)), rng_(seed) {
   validate(options, vocab_size);
   candidates_.reserve(static_cast<size_t>(vocab_size));
   probs_.reserve(static_cast<size_t>(vocab_size));
