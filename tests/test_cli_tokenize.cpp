@@ -61,6 +61,11 @@ TEST(CliTokenize, BadInputFails) {
                              test::bundled_model().string() + "' --jsonl");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.output.find("line 2"), std::string::npos) << r.output;
+  // A number beyond a double is an ortlm error naming the line, like any other malformed JSON.
+  r = test::run_command("printf '1e999\\n' | " + std::string(ORTLM_CLI) + " tokenize '" +
+                        test::bundled_model().string() + "' --jsonl");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.output.find("stdin line 1: invalid JSON"), std::string::npos) << r.output;
   r = test::run_command("printf '1 2 x' | " + std::string(ORTLM_CLI) + " tokenize '" +
                         test::bundled_model().string() + "' --decode");
   EXPECT_EQ(r.exit_code, 1);

@@ -11,6 +11,7 @@
 #include "cli/token_ids.hpp"
 #include "ortlm/error.hpp"
 #include "ortlm/tokenizer.hpp"
+#include "util/file.hpp"
 
 namespace ortlm::cli {
 
@@ -34,12 +35,8 @@ void run_jsonl(const Tokenizer& tokenizer, bool special) {
   while (std::getline(std::cin, line)) {
     ++line_no;
     if (line.empty() || line == "\r") continue;
-    nlohmann::json value;
-    try {
-      value = nlohmann::json::parse(line);
-    } catch (const nlohmann::json::parse_error& e) {
-      throw Error("stdin line " + std::to_string(line_no) + ": invalid JSON: " + e.what());
-    }
+    // The shared reader: depth-bounded, and every malformed number an ortlm::Error.
+    const nlohmann::json value = util::parse_json(line, "stdin line " + std::to_string(line_no));
     if (!value.is_string()) throw Error("stdin line " + std::to_string(line_no) + ": expected a JSON string");
     auto ids = tokenizer.encode_ids(value.get<std::string>(), special);
     nlohmann::json record = nlohmann::json::object();
