@@ -6,8 +6,8 @@
 #include <chrono>
 #include <fstream>
 
-#include "model/kv_cache.hpp"
 #include "model/model_config.hpp"
+#include "model/padded_kv_cache.hpp"
 #include "ortlm/error.hpp"
 #include "ortlm/model.hpp"
 #include "test_support.hpp"
@@ -158,13 +158,14 @@ TEST(KvCacheSize, OverflowingShapeIsRefused) {
   layout.kv.resize(2);
   layout.kv_heads = int64_t{1} << 40;
   layout.head_size = int64_t{1} << 30;
-  KvCache cache(layout);
+  PaddedKvCache cache(layout);
   try {
-    cache.reset(int64_t{1} << 20);
+    cache.reset(3, int64_t{1} << 20);
     FAIL() << "no error";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("the KV cache for 1048576 tokens (2 layers x 1099511627776 heads x "
-                                         "1073741824 head size) does not fit in memory"),
+    EXPECT_NE(std::string(e.what()).find(
+                  "the KV cache for 3 rows of 1048576 tokens (2 layers x 1099511627776 heads x "
+                  "1073741824 head size) does not fit in memory"),
               std::string::npos)
         << e.what();
   }

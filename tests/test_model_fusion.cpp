@@ -11,10 +11,10 @@
 #include "graph/onnx_graph.hpp"
 #include "graph/passes/attention_fusion.hpp"
 #include "model/fused_session.hpp"
-#include "model/model_runner.hpp"
 #include "model/ort_session.hpp"
 #include "ortlm/error.hpp"
 #include "ortlm/model.hpp"
+#include "single_sequence.hpp"
 #include "test_support.hpp"
 
 namespace ortlm {
@@ -34,7 +34,7 @@ int32_t argmax(std::span<const float> logits) {
 
 // Greedy decoding for `steps` tokens; returns the logits of every step.
 std::vector<std::vector<float>> decode(Model& model, std::vector<int32_t> ids, size_t steps) {
-  model::ModelRunner& runner = model.runner();
+  test::SingleSequence runner(model);
   runner.begin(static_cast<int32_t>(ids.size() + steps));
   std::vector<std::vector<float>> out;
   auto logits = runner.forward(ids);
@@ -114,14 +114,14 @@ TEST(OnnxGraph, UneditedRoundTripComputesTheSame) {
     EXPECT_EQ(graph.node_count({}), graph.nodes().size()) << name;
     auto original = model::create_session(model->onnx_path(), {});
     auto copy = model::create_session_from_bytes(graph.serialize({}), model->onnx_path(), {});
-    EXPECT_EQ(model::probe_difference(original, copy, model->runner().layout()), 0.0) << name;
+    EXPECT_EQ(model::probe_difference(original, copy, model->decoder().layout), 0.0) << name;
   }
 }
 
 // The probe notices a rewrite that computes something else (here: attention scaled twice over).
 TEST(AttentionFusion, ProbeRejectsARewriteThatDiffers) {
   const auto model = Model::load(model_path("llama-optimum"), with_fusion(AttentionFusion::never));
-  const auto& layout = model->runner().layout();
+  const auto& layout = model->decoder().layout;
   const auto graph = graph::OnnxGraph::load(model->onnx_path());
   graph::AttentionGeometry geometry{.num_heads = 4,
                                     .kv_heads = layout.kv_heads,
@@ -152,7 +152,7 @@ TEST(AttentionFusion, ProbeRejectsARewriteThatDiffers) {
 // loads the rewrite from there and computes what the original computes.
 TEST(AttentionFusion, RewriteWithExternalDataLoadsFromAnotherFolder) {
   const auto model = Model::load(model_path("llama-optimum-external"), with_fusion(AttentionFusion::never));
-  const auto& layout = model->runner().layout();
+  const auto& layout = model->decoder().layout;
   const auto graph = graph::OnnxGraph::load(model->onnx_path());
   ASSERT_EQ(graph.summary().external_data_files, std::set<std::string>{"model.onnx_data"});
   graph::AttentionGeometry geometry{.num_heads = 4,
@@ -182,7 +182,7 @@ TEST(AttentionFusion, RewriteWithExternalDataLoadsFromAnotherFolder) {
 TEST(AttentionFusion, InconsistentConfigIsRefused) {
   const auto model = Model::load(model_path("llama-optimum"), with_fusion(AttentionFusion::never));
   const auto graph = graph::OnnxGraph::load(model->onnx_path());
-  const auto& layout = model->runner().layout();
+  const auto& layout = model->decoder().layout;
   graph::AttentionGeometry geometry{.num_heads = 3, .kv_heads = 2, .head_size = 16, .max_positions = 256};
   auto plan = model::plan_fusion(graph, layout, geometry, 17);
   EXPECT_EQ(plan.layers, 0u);

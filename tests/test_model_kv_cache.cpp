@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <cmath>
 
-#include "model/model_runner.hpp"
 #include "ortlm/model.hpp"
+#include "single_sequence.hpp"
 #include "test_support.hpp"
 
 namespace ortlm {
@@ -39,7 +39,7 @@ TEST_P(KvCacheVersusRecompute, SameTokensAndLogits) {
   const Case& c = GetParam();
   if (!std::filesystem::exists(c.path)) GTEST_SKIP() << c.path << " is missing";
   auto model = Model::load(c.path);
-  model::ModelRunner& runner = model->runner();
+  test::SingleSequence runner(*model);
   const int32_t vocab = runner.vocab_size();
   std::vector<int32_t> sequence{1 % vocab, 17 % vocab, 42 % vocab, 99 % vocab, 7 % vocab};
   const size_t prompt = sequence.size(), steps = 24;
@@ -70,17 +70,15 @@ TEST_P(KvCacheVersusRecompute, ChunkedPrefillEqualsOneShot) {
   const Case& c = GetParam();
   if (!std::filesystem::exists(c.path)) GTEST_SKIP() << c.path << " is missing";
   auto model = Model::load(c.path);
-  model::ModelRunner& runner = model->runner();
+  test::SingleSequence runner(*model);
   const int32_t vocab = runner.vocab_size();
   std::vector<int32_t> prompt;
   for (int32_t i = 0; i < 23; ++i) prompt.push_back((i * 37 + 5) % vocab);
   runner.begin(64);
   const auto one_shot = runner.forward(prompt);
   const std::vector<float> expected(one_shot.begin(), one_shot.end());
-  runner.set_prefill_chunk(4);
   runner.begin(64);
-  const auto chunked = runner.forward(prompt);
-  runner.set_prefill_chunk(512);
+  const auto chunked = runner.forward(prompt, 4);
   for (int32_t i = 0; i < vocab; ++i)
     ASSERT_NEAR(chunked[i], expected[i], c.tolerance) << c.name << " logit " << i;
 }

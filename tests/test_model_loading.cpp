@@ -3,7 +3,7 @@
 
 #include <fstream>
 
-#include "model/model_runner.hpp"
+#include "model/decoder.hpp"
 #include "ortlm/error.hpp"
 #include "ortlm/model.hpp"
 #include "test_support.hpp"
@@ -50,7 +50,7 @@ TEST(ModelLoading, GenAiGpt2CombinedKvInt32Ids) {
   const fs::path path = test::shared_models() / "tiny-random-gpt2-fp32";
   if (!fs::exists(path)) GTEST_SKIP() << path << " is missing";
   const auto model = Model::load(path);
-  const auto& layout = model->runner().layout();
+  const auto& layout = model->decoder().layout;
   EXPECT_EQ(layout.kv_layout, model::KvLayout::combined);
   EXPECT_EQ(layout.input_ids.type, ONNX_TENSOR_ELEMENT_DATA_TYPE_INT32);
   EXPECT_EQ(model->config().num_layers, 5);
@@ -73,13 +73,13 @@ TEST(ModelLoading, DetectsEachGeneratedLayout) {
                           Expect{"genai-gqa", "optimum", ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT},
                           Expect{"gpt2-optimum", "optimum", ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT}}) {
     const auto model = Model::load(test::test_models() / e.name);
-    EXPECT_NE(model->runner().layout().description.find(e.description), std::string::npos) << e.name;
-    EXPECT_EQ(model->runner().layout().kv_type, e.kv_type) << e.name;
+    EXPECT_NE(model->decoder().layout.description.find(e.description), std::string::npos) << e.name;
+    EXPECT_EQ(model->decoder().layout.kv_type, e.kv_type) << e.name;
   }
   EXPECT_NE(
       Model::load(test::test_models() / "genai-gqa")->describe().find("com.microsoft:GroupQueryAttention"),
       std::string::npos);
-  EXPECT_FALSE(Model::load(test::test_models() / "llama-no-position-ids")->runner().layout().position_ids);
+  EXPECT_FALSE(Model::load(test::test_models() / "llama-no-position-ids")->decoder().layout.position_ids);
 }
 
 TEST(ModelLoading, MissingPath) {

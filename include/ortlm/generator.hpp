@@ -42,7 +42,8 @@ inline bool is_greedy(const GenerationOptions& options) {
   return options.greedy || options.temperature == 0.0f;
 }
 
-enum class StopReason { eos, stop_token, stop_string, max_tokens, context_full, cancelled };
+// `error`: this request failed (GenerationResult::error says why); other requests go on.
+enum class StopReason { eos, stop_token, stop_string, max_tokens, context_full, cancelled, error };
 const char* to_string(StopReason reason);
 
 struct GenerationResult {
@@ -51,6 +52,7 @@ struct GenerationResult {
   std::string text;  // decoded text of new_ids (empty when the model has no tokenizer)
   StopReason stop_reason = StopReason::max_tokens;
   uint64_t seed = 0;  // the sampling seed used (given, or drawn at random)
+  std::string error;  // why the request failed (stop_reason error), else empty
   double prefill_seconds = 0;
   double decode_seconds = 0;
   double decode_tokens_per_second() const;

@@ -55,7 +55,7 @@ struct ModelConfig {
 };
 
 namespace model {
-class ModelRunner;  // internal: the ONNX session and its I/O layout
+struct Decoder;  // internal: the ONNX session and its I/O layout
 }
 namespace graph {
 struct OnnxSummary;  // internal: the model file's opsets, operators and external data files
@@ -75,7 +75,8 @@ class Model {
   const std::filesystem::path& folder() const { return folder_; }
   // The model's tokenizer, or null when the folder has none (then only ids can be generated).
   const Tokenizer* tokenizer() const { return tokenizer_ ? &*tokenizer_ : nullptr; }
-  model::ModelRunner& runner() const { return *runner_; }
+  // Internal: the decoder session engines run (ortlm's own engine and model code use it).
+  const model::Decoder& decoder() const { return *decoder_; }
   // What the load-time attention rewrite did ("fused in 5 layers ...", "not fused: ...", "off").
   const std::string& attention_fusion_note() const { return attention_fusion_note_; }
   // A human-readable description: inputs, outputs, layout, dims, opset, file sizes (`ortlm info`).
@@ -88,7 +89,7 @@ class Model {
   std::filesystem::path folder_;
   std::string attention_fusion_note_;
   std::optional<Tokenizer> tokenizer_;
-  std::unique_ptr<model::ModelRunner> runner_;
+  std::unique_ptr<const model::Decoder> decoder_;
   std::unique_ptr<const graph::OnnxSummary> summary_;
 };
 

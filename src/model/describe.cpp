@@ -3,7 +3,7 @@
 #include <sstream>
 
 #include "graph/onnx_summary.hpp"
-#include "model/model_runner.hpp"
+#include "model/decoder.hpp"
 #include "ortlm/model.hpp"
 
 namespace ortlm {
@@ -44,7 +44,7 @@ void list_tensors(std::ostringstream& out, const char* title, const std::vector<
 }  // namespace
 
 std::string Model::describe() const {
-  const auto& layout = runner_->layout();
+  const auto& layout = decoder_->layout;
   const auto& summary = *summary_;
   std::ostringstream out;
   out << "model:         " << onnx_path_.string() << "\n";
@@ -61,6 +61,10 @@ std::string Model::describe() const {
     out << "context:       unknown (no config file states it; give --context N to generate)\n";
   out << "batch axis:    " << (layout.batch_dynamic ? "dynamic" : "static") << "\n";
   out << "sequence axis: " << (layout.sequence_dynamic ? "dynamic" : "static") << "\n";
+  out << "batching:      "
+      << (layout.padded_batches ? "rows of different lengths share a pass (left padding)"
+                                : "one row per pass: " + layout.why_single_row)
+      << "\n";
   auto id_text = [](const std::optional<int32_t>& id) { return id ? std::to_string(*id) : std::string("-"); };
   out << "bos / pad:     " << id_text(config_.bos_token_id) << " / " << id_text(config_.pad_token_id) << "\n";
   out << "eos:           ";

@@ -4,75 +4,64 @@
 #include <cmath>
 #include <cstring>
 
+#include "model/input_builder.hpp"
 #include "model/ort_session.hpp"
+#include "model/padded_kv_cache.hpp"
 #include "ortlm/error.hpp"
 
 namespace ortlm::model {
 namespace {
 
-// A prompt of kProbeTokens after kProbePast cached tokens: exercises the cache, RoPE positions
-// past zero and the causal mask within the chunk.
+// Two rows over a past of kProbePast columns, built by the runner's own InputBuilder: row 0 has a full
+// past and kProbeTokens new tokens; row 1 is left-padded (one past column masked out, one token
+// fewer). Exercises the cache, RoPE positions past zero, the causal mask and padding in a batch.
 constexpr int64_t kProbePast = 3, kProbeTokens = 4;
 // float32 outputs of the two graphs differ by operator rounding only (~1e-6 relative).
 constexpr double kTolerance = 1e-4;
 
 struct ProbeInputs {
-  std::vector<std::string> names;
+  std::vector<const char*> names;
   std::vector<Ort::Value> values;
-  std::vector<std::vector<std::byte>> storage;
+  std::vector<std::vector<float>> past;  // storage of the past tensors
 };
 
-template <typename T>
-void add_input(ProbeInputs& in, const Ort::MemoryInfo& memory, const std::string& name, std::vector<T> data,
-               std::vector<int64_t> shape, ONNXTensorElementDataType type) {
-  auto& bytes = in.storage.emplace_back(data.size() * sizeof(T));
-  std::memcpy(bytes.data(), data.data(), bytes.size());
-  in.names.push_back(name);
-  in.values.push_back(
-      Ort::Value::CreateTensor(memory, bytes.data(), bytes.size(), shape.data(), shape.size(), type));
-}
-
-// Integers of the input's own type (int64 or int32).
-void add_ints(ProbeInputs& in, const Ort::MemoryInfo& memory, const TensorSpec& spec,
-              std::vector<int64_t> values, std::vector<int64_t> shape) {
-  if (spec.type == ONNX_TENSOR_ELEMENT_DATA_TYPE_INT32) {
-    add_input(in, memory, spec.name, std::vector<int32_t>(values.begin(), values.end()), shape, spec.type);
-  } else {
-    add_input(in, memory, spec.name, std::move(values), shape, spec.type);
-  }
-}
-
-ProbeInputs probe_inputs(const IoLayout& layout, const Ort::MemoryInfo& memory) {
+ProbeInputs probe_inputs(const IoLayout& layout, const Ort::MemoryInfo& memory, PaddedKvCache& kv,
+                         InputBuilder& builder) {
+  constexpr size_t kRows = 2;
+  kv.reset(kRows, kProbePast + kProbeTokens);
+  const int32_t past_tokens[kRows] = {kProbePast, kProbePast - 1};
+  kv.commit(past_tokens, kProbePast);
+  std::vector<int32_t> ids;
+  for (int64_t i = 0; i < kProbeTokens; ++i)
+    ids.push_back(static_cast<int32_t>((i * 7 + 3) % layout.vocab_size));
+  ForwardBatch batch;
+  batch.rows = {{.tokens = ids}, {.tokens = std::span<const int32_t>(ids).subspan(1)}};
+  builder.build(batch, kv, memory);
   ProbeInputs in;
-  std::vector<int64_t> ids, positions;
-  for (int64_t i = 0; i < kProbeTokens; ++i) {
-    ids.push_back((i * 7 + 3) % std::max<int64_t>(layout.vocab_size, 1));
-    positions.push_back(kProbePast + i);
+  for (size_t i = 0; i < builder.names().size(); ++i) {
+    in.names.push_back(builder.names()[i]);
+    in.values.push_back(std::move(builder.values()[i]));
   }
-  add_ints(in, memory, layout.input_ids, ids, {1, kProbeTokens});
-  if (layout.attention_mask)
-    add_ints(in, memory, *layout.attention_mask, std::vector<int64_t>(kProbePast + kProbeTokens, 1),
-             {1, kProbePast + kProbeTokens});
-  if (layout.position_ids) add_ints(in, memory, *layout.position_ids, positions, {1, kProbeTokens});
   uint32_t state = 12345;  // a fixed pseudo-random past in [-1, 1)
-  const std::vector<int64_t> past_shape{1, layout.kv_heads, kProbePast, layout.head_size};
-  for (const auto& kv : layout.kv) {
-    for (const auto* name : {&kv.past_key, &kv.past_value}) {
-      std::vector<float> past(static_cast<size_t>(layout.kv_heads * kProbePast * layout.head_size));
+  const std::vector<int64_t> past_shape{kRows, layout.kv_heads, kProbePast, layout.head_size};
+  for (const auto& tensors : layout.kv) {
+    for (const auto* name : {&tensors.past_key, &tensors.past_value}) {
+      auto& past =
+          in.past.emplace_back(static_cast<size_t>(kRows * layout.kv_heads * kProbePast * layout.head_size));
       for (auto& x : past) {
         state = state * 1664525u + 1013904223u;
         x = static_cast<float>(state >> 8) / static_cast<float>(1u << 23) - 1.0f;
       }
-      add_input(in, memory, *name, std::move(past), past_shape, ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT);
+      in.names.push_back(name->c_str());
+      in.values.push_back(
+          Ort::Value::CreateTensor(memory, past.data(), past.size(), past_shape.data(), past_shape.size()));
     }
   }
   return in;
 }
 
 std::vector<Ort::Value> run(Ort::Session& session, ProbeInputs& in, const std::vector<const char*>& outputs) {
-  std::vector<const char*> names;
-  for (const auto& n : in.names) names.push_back(n.c_str());
-  return session.Run(Ort::RunOptions{nullptr}, names.data(), in.values.data(), in.values.size(),
+  return session.Run(Ort::RunOptions{nullptr}, in.names.data(), in.values.data(), in.values.size(),
                      outputs.data(), outputs.size());
 }
 
@@ -96,7 +85,9 @@ graph::AttentionFusionPlan plan_fusion(const graph::OnnxGraph& graph, const IoLa
 
 double probe_difference(Ort::Session& a, Ort::Session& b, const IoLayout& layout) {
   const auto memory = Ort::MemoryInfo::CreateCpu(OrtArenaAllocator, OrtMemTypeDefault);
-  auto in = probe_inputs(layout, memory);
+  PaddedKvCache kv(layout);
+  InputBuilder builder(layout);
+  auto in = probe_inputs(layout, memory, kv, builder);
   std::vector<const char*> outputs;
   for (const auto& o : layout.outputs) outputs.push_back(o.name.c_str());
   auto out_a = run(a, in, outputs);

@@ -44,6 +44,11 @@ struct IoLayout {
   int64_t vocab_size = 0;  // logits' last dim when static
   bool batch_dynamic = true;
   bool sequence_dynamic = true;
+  // Whether rows of different lengths can share a forward pass (left padding, masked out): needs an
+  // attention_mask input, and attention that honours it per key (GroupQueryAttention reads lengths
+  // instead, so such graphs run one row per pass). Set at load; `why_single_row` says why not.
+  bool padded_batches = true;
+  std::string why_single_row;
   std::vector<TensorSpec> inputs, outputs;  // all of them, in graph order, for `ortlm info`
 };
 

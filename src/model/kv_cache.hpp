@@ -1,51 +1,35 @@
 #pragma once
-// Preallocated KV-cache buffers for one sequence. ONNX Runtime reads past[len] and writes
-// present[len + n]; two buffer sets are used in turn (the present of one step is, unchanged in
-// memory, the past of the next), so ortlm itself never copies KV data.
+// The KV cache a forward pass reads and extends, as the model runner sees it: rows (one per sequence
+// of the batch) of cached tokens, presented to the graph as dense past tensors [rows, heads, width,
+// head] whose padding columns are masked out. Owned by the engine, not the model, so that several
+// engines (or requests) share one model. PaddedKvCache is the contiguous implementation; a block pool
+// that gathers blocks into the same dense view can implement this interface too.
 #include <onnxruntime_cxx_api.h>
 
-#include <array>
 #include <cstddef>
-#include <memory>
-#include <vector>
-
-#include "model/io_layout.hpp"
+#include <cstdint>
+#include <span>
 
 namespace ortlm::model {
 
 class KvCache {
  public:
-  explicit KvCache(const IoLayout& layout);
-  // Makes room for `capacity` tokens (reallocates only when growing) and empties the cache.
-  void reset(int64_t capacity);
-  int64_t capacity() const { return capacity_; }
-  int64_t length() const { return length_; }
-
-  // Binds every layer's past (current length) and present (length + new_tokens) tensors.
-  void bind(Ort::IoBinding& binding, const Ort::MemoryInfo& memory, int64_t new_tokens);
-  // After a run: the present just written becomes the past.
-  void advance(int64_t new_tokens);
-
- private:
-  struct Buffer {
-    std::unique_ptr<std::byte, void (*)(void*)> data{nullptr, std::free};
-  };
-  // A tensor shape without heap allocation (the decode loop builds several per token).
-  struct Shape {
-    std::array<int64_t, 5> dims{};
-    size_t rank = 0;
-    size_t elements() const;
-  };
-  Shape shape(int64_t length) const;
-  std::byte* tensor_base(int set, size_t tensor) const;
-
-  const IoLayout& layout_;
-  size_t tensors_per_set_ = 0;  // 2 per layer (separate) or 1 (combined)
-  size_t tensor_stride_ = 0;    // bytes reserved per tensor at the current capacity
-  int64_t capacity_ = 0;
-  int64_t length_ = 0;
-  int current_ = 0;  // which of the two sets holds the past
-  Buffer sets_[2];
+  virtual ~KvCache() = default;
+  virtual size_t rows() const = 0;
+  // Tokens cached for `row` (its next position).
+  virtual int64_t length(size_t row) const = 0;
+  // Columns of the past tensors (>= every row's length; the others are padding).
+  virtual int64_t width() const = 0;
+  // The most columns the cache holds.
+  virtual int64_t capacity() const = 0;
+  // One flag per column of `row`: 1 = a cached token, 0 = padding (masked out).
+  virtual std::span<const uint8_t> key_valid(size_t row) const = 0;
+  // Binds every layer's past (width columns) and present (width + new_columns) tensors.
+  virtual void bind(Ort::IoBinding& binding, const Ort::MemoryInfo& memory, int64_t new_columns) = 0;
+  // After a run: row r gained new_tokens[r] tokens, the last ones of the new_columns appended.
+  virtual void commit(std::span<const int32_t> new_tokens, int64_t new_columns) = 0;
+  // Keeps the rows `source_rows` names, in that order (a row may be repeated: beams that fork).
+  virtual void reorder(std::span<const int32_t> source_rows) = 0;
 };
 
 }  // namespace ortlm::model

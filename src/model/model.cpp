@@ -1,11 +1,11 @@
 #include "ortlm/model.hpp"
 
 #include "graph/onnx_graph.hpp"
+#include "model/decoder.hpp"
 #include "model/fused_session.hpp"
 #include "model/io_layout.hpp"
 #include "model/model_config.hpp"
 #include "model/model_files.hpp"
-#include "model/model_runner.hpp"
 #include "model/ort_session.hpp"
 #include "ortlm/error.hpp"
 
@@ -64,6 +64,18 @@ SessionOptions resolve_threads(SessionOptions options, uintmax_t weights) {
   return options;
 }
 
+void mark_batching(model::IoLayout& layout, const graph::OnnxSummary& summary) {
+  layout.padded_batches = false;
+  if (!layout.batch_dynamic)
+    layout.why_single_row = "the graph's batch axis is static";
+  else if (!layout.attention_mask)
+    layout.why_single_row = "the graph has no attention_mask input to mask padding";
+  else if (layout.seqlens_k || summary.operators.count("com.microsoft:GroupQueryAttention"))
+    layout.why_single_row = "GroupQueryAttention reads sequence lengths, not a padding mask";
+  else
+    layout.padded_batches = true;
+}
+
 }  // namespace
 
 Model::~Model() = default;
@@ -109,8 +121,9 @@ std::shared_ptr<Model> Model::load(const fs::path& path, const SessionOptions& o
     model->attention_fusion_note_ = std::move(fused.note);
   }
   model->summary_ = std::make_unique<const graph::OnnxSummary>(summary);
-  model->runner_ = std::make_unique<model::ModelRunner>(std::move(session), std::move(layout),
-                                                        model->config_.context_length);
+  mark_batching(layout, summary);
+  model->decoder_ = std::make_unique<const model::Decoder>(
+      model::Decoder{std::move(session), std::move(layout), model->config_.context_length});
   if (fs::exists(files.folder / "tokenizer.json") || fs::exists(files.folder / "vocab.json"))
     model->tokenizer_ = Tokenizer::from_path(files.folder);
   return model;

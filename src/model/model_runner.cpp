@@ -1,134 +1,75 @@
 #include "model/model_runner.hpp"
 
-#include <algorithm>
-#include <array>
 #include <cstring>
 
 #include "ortlm/error.hpp"
 
 namespace ortlm::model {
 
-namespace {
-
-// Writes `values` into `buffer` as the graph's integer type (int32 or int64), reusing its storage.
-void fill_integers(std::vector<int64_t>& buffer, ONNXTensorElementDataType type, size_t count,
-                   auto&& value_at) {
-  if (buffer.size() < count) buffer.resize(count);
-  if (type == ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64) {
-    for (size_t i = 0; i < count; ++i) buffer[i] = value_at(i);
-  } else {
-    auto* narrow = reinterpret_cast<int32_t*>(buffer.data());
-    for (size_t i = 0; i < count; ++i) narrow[i] = static_cast<int32_t>(value_at(i));
-  }
-}
-
-}  // namespace
-
-ModelRunner::ModelRunner(Ort::Session session, IoLayout layout, int32_t context_length)
-    : session_(std::move(session)),
-      layout_(std::move(layout)),
-      context_length_(context_length),
+ModelRunner::ModelRunner(const Decoder& decoder)
+    : decoder_(decoder),
       memory_(Ort::MemoryInfo::CreateCpu(OrtArenaAllocator, OrtMemTypeDefault)),
-      binding_(session_),
-      kv_(layout_) {
-  if (layout_.vocab_size <= 0)
-    throw Error("the logits output '" + layout_.logits.name +
+      binding_(decoder.session),
+      inputs_(decoder.layout) {
+  if (decoder_.layout.vocab_size <= 0)
+    throw Error("the logits output '" + decoder_.layout.logits.name +
                 "' has a dynamic vocabulary axis; cannot size it");
-  last_logits_.resize(static_cast<size_t>(layout_.vocab_size));
 }
 
-void ModelRunner::begin(int32_t capacity) {
-  capacity = std::min(capacity, context_length_);
-  kv_.reset(capacity);
-  mask_buffer_.reserve(static_cast<size_t>(capacity));
-}
+const Logits& ModelRunner::run(const ForwardBatch& batch, KvCache& kv) {
+  const IoLayout& layout = decoder_.layout;
+  const int64_t columns = inputs_.build(batch, kv, memory_);
+  const auto new_tokens = inputs_.new_tokens();
+  for (size_t r = 0; r < new_tokens.size(); ++r)
+    if (kv.length(r) + new_tokens[r] > decoder_.context_length)
+      throw Error("the sequence (" + std::to_string(kv.length(r) + new_tokens[r]) +
+                  " tokens) exceeds the model's context length " + std::to_string(decoder_.context_length));
+  const auto names = inputs_.names();
+  const auto values = inputs_.values();
+  for (size_t i = 0; i < names.size(); ++i) binding_.BindInput(names[i], values[i]);
+  kv.bind(binding_, memory_, columns);
 
-std::span<const float> ModelRunner::forward(std::span<const int32_t> ids) {
-  if (ids.empty()) throw Error("forward: no input ids");
-  if (position() + static_cast<int64_t>(ids.size()) > context_length_)
-    throw Error("the sequence (" + std::to_string(position() + ids.size()) +
-                " tokens) exceeds the model's context length " + std::to_string(context_length_));
-  for (int32_t id : ids)
-    if (id < 0 || id >= vocab_size())
-      throw Error("token id " + std::to_string(id) + " is outside the model's vocabulary (size " +
-                  std::to_string(vocab_size()) + ")");
-  if (position() + static_cast<int64_t>(ids.size()) > kv_.capacity())
-    throw Error("the sequence exceeds the KV cache capacity " + std::to_string(kv_.capacity()) +
-                " given to begin()");
-  for (size_t start = 0; start < ids.size(); start += static_cast<size_t>(prefill_chunk_))
-    run_chunk(ids.subspan(start, std::min(ids.size() - start, static_cast<size_t>(prefill_chunk_))));
-
-  // Logits of the last position, as float32.
-  const size_t vocab = last_logits_.size();
-  const std::byte* last =
-      logits_raw_.data() + (last_chunk_tokens_ - 1) * vocab * element_size(layout_.logits.type);
-  if (layout_.logits.type == ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT) {
-    std::memcpy(last_logits_.data(), last, vocab * sizeof(float));
-  } else {
-    const auto* half = reinterpret_cast<const Ort::Float16_t*>(last);
-    for (size_t i = 0; i < vocab; ++i) last_logits_[i] = half[i].ToFloat();
-  }
-  return last_logits_;
-}
-
-void ModelRunner::bind_inputs(std::span<const int32_t> ids) {
-  const int64_t n = static_cast<int64_t>(ids.size());
-  const int64_t past = kv_.length();
-  const int64_t total = past + n;
-  // Shapes live on the stack: nothing here allocates once the buffers have grown to size.
-  auto bind = [&](const TensorSpec& spec, void* data, std::span<const int64_t> shape) {
-    size_t bytes = element_size(spec.type);
-    for (auto d : shape) bytes *= static_cast<size_t>(d);
-    binding_.BindInput(spec.name.c_str(),
-                       Ort::Value::CreateTensor(memory_, data, bytes, shape.data(), shape.size(), spec.type));
-  };
-  fill_integers(ids_buffer_, layout_.input_ids.type, ids.size(), [&](size_t i) { return ids[i]; });
-  const std::array<int64_t, 2> step_shape{1, n}, mask_shape{1, total};
-  const std::array<int64_t, 1> one{1};
-  bind(layout_.input_ids, ids_buffer_.data(), step_shape);
-  if (layout_.attention_mask) {
-    fill_integers(mask_buffer_, layout_.attention_mask->type, static_cast<size_t>(total),
-                  [](size_t) { return 1; });
-    bind(*layout_.attention_mask, mask_buffer_.data(), mask_shape);
-  }
-  if (layout_.position_ids) {
-    fill_integers(positions_buffer_, layout_.position_ids->type, ids.size(),
-                  [&](size_t i) { return past + static_cast<int64_t>(i); });
-    bind(*layout_.position_ids, positions_buffer_.data(), step_shape);
-  }
-  if (layout_.use_cache_branch) {
-    use_cache_flag_ = past > 0;
-    bind(*layout_.use_cache_branch, &use_cache_flag_, one);
-  }
-  if (layout_.seqlens_k) {
-    seqlens_buffer_.assign(1, static_cast<int32_t>(total - 1));
-    bind(*layout_.seqlens_k, seqlens_buffer_.data(), one);
-  }
-  if (layout_.total_sequence_length) {
-    total_length_buffer_.assign(1, static_cast<int32_t>(total));
-    // A scalar or a [1] tensor, as the graph declares it.
-    bind(*layout_.total_sequence_length, total_length_buffer_.data(),
-         std::span(one).first(std::min<size_t>(layout_.total_sequence_length->shape.size(), 1)));
-  }
-}
-
-void ModelRunner::run_chunk(std::span<const int32_t> ids) {
-  const int64_t n = static_cast<int64_t>(ids.size());
-  bind_inputs(ids);
-  kv_.bind(binding_, memory_, n);
-  const size_t logits_bytes = static_cast<size_t>(n * layout_.vocab_size) * element_size(layout_.logits.type);
+  const auto rows = static_cast<int64_t>(batch.rows.size());
+  const size_t vocab = static_cast<size_t>(layout.vocab_size);
+  const size_t element = element_size(layout.logits.type);
+  const size_t logits_bytes = static_cast<size_t>(rows * columns) * vocab * element;
   if (logits_raw_.size() < logits_bytes) logits_raw_.resize(logits_bytes);
-  const int64_t logits_shape[] = {1, n, layout_.vocab_size};
-  binding_.BindOutput(layout_.logits.name.c_str(),
+  const int64_t logits_shape[] = {rows, columns, layout.vocab_size};
+  binding_.BindOutput(layout.logits.name.c_str(),
                       Ort::Value::CreateTensor(memory_, logits_raw_.data(), logits_bytes, logits_shape, 3,
-                                               layout_.logits.type));
+                                               layout.logits.type));
   try {
-    session_.Run(run_options_, binding_);
+    decoder_.session.Run(run_options_, binding_);
   } catch (const Ort::Exception& e) {
     throw Error(std::string("ONNX Runtime failed to run the model: ") + e.what());
   }
-  kv_.advance(n);
-  last_chunk_tokens_ = static_cast<int32_t>(n);
+  kv.commit(new_tokens, columns);
+
+  // The requested positions, as float32: a row's new tokens are its last columns.
+  logits_.reset(static_cast<int32_t>(vocab), batch.rows.size());
+  for (size_t r = 0; r < batch.rows.size(); ++r) {
+    const auto n = static_cast<size_t>(new_tokens[r]);
+    const auto wanted = batch.rows[r].logits;
+    logits_.add_row(wanted == LogitsWanted::all    ? n
+                    : wanted == LogitsWanted::last ? std::min<size_t>(n, 1)
+                                                   : 0);
+  }
+  for (size_t r = 0; r < batch.rows.size(); ++r) {
+    const size_t count = logits_.count(r);
+    const size_t first_column = static_cast<size_t>(columns) - count;
+    for (size_t k = 0; k < count; ++k) {
+      const std::byte* from =
+          logits_raw_.data() + ((r * static_cast<size_t>(columns)) + first_column + k) * vocab * element;
+      auto to = logits_.mutable_at(r, k);
+      if (layout.logits.type == ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT) {
+        std::memcpy(to.data(), from, vocab * sizeof(float));
+      } else {
+        const auto* half = reinterpret_cast<const Ort::Float16_t*>(from);
+        for (size_t i = 0; i < vocab; ++i) to[i] = half[i].ToFloat();
+      }
+    }
+  }
+  return logits_;
 }
 
 }  // namespace ortlm::model

@@ -1,53 +1,40 @@
 #pragma once
-// Runs the decoder graph for one sequence with a KV cache: inputs are bound to preallocated
-// buffers through IoBinding, the logits of the last position are returned as float32.
+// Runs one forward pass of the decoder over a batch of rows and their KV cache: inputs are built by
+// InputBuilder into preallocated buffers, bound with the KV tensors through IoBinding, and the
+// requested logits rows come back as float32. One runner per engine; the model's session is shared.
 #include <onnxruntime_cxx_api.h>
 
 #include <cstdint>
-#include <span>
 #include <vector>
 
-#include "model/io_layout.hpp"
+#include "model/decoder.hpp"
+#include "model/forward_batch.hpp"
+#include "model/input_builder.hpp"
 #include "model/kv_cache.hpp"
 
 namespace ortlm::model {
 
 class ModelRunner {
  public:
-  ModelRunner(Ort::Session session, IoLayout layout, int32_t context_length);
+  explicit ModelRunner(const Decoder& decoder);
 
-  const IoLayout& layout() const { return layout_; }
-  int32_t vocab_size() const { return static_cast<int32_t>(layout_.vocab_size); }
-  // Tokens already in the KV cache.
-  int32_t position() const { return static_cast<int32_t>(kv_.length()); }
+  const IoLayout& layout() const { return decoder_.layout; }
+  int32_t vocab_size() const { return static_cast<int32_t>(decoder_.layout.vocab_size); }
+  int32_t context_length() const { return decoder_.context_length; }
 
-  // Starts a new sequence that may grow to `capacity` tokens (at most the context length).
-  void begin(int32_t capacity);
-  // Feeds `ids` after what is cached (prompts in chunks of at most `prefill_chunk` tokens) and
-  // returns the logits of the last position. The span stays valid until the next call.
-  std::span<const float> forward(std::span<const int32_t> ids);
-
-  void set_prefill_chunk(int32_t tokens) { prefill_chunk_ = tokens; }
+  // Appends each row's tokens to its KV row and returns the logits asked for. Throws ortlm::Error
+  // (the KV cache unchanged) for an id outside the vocabulary, a row that would exceed the context
+  // length, or a failed run. The result stays valid until the next call.
+  const Logits& run(const ForwardBatch& batch, KvCache& kv);
 
  private:
-  void run_chunk(std::span<const int32_t> ids);
-  void bind_inputs(std::span<const int32_t> ids);
-
-  Ort::Session session_;
-  IoLayout layout_;
-  int32_t context_length_;
-  int32_t prefill_chunk_ = 512;
+  const Decoder& decoder_;
   Ort::MemoryInfo memory_;
   Ort::IoBinding binding_;
   Ort::RunOptions run_options_;
-  KvCache kv_;
-  // Preallocated input buffers (as bytes, sized for the graph's dtypes).
-  std::vector<int64_t> ids_buffer_, positions_buffer_, mask_buffer_;
-  std::vector<int32_t> seqlens_buffer_, total_length_buffer_;
-  bool use_cache_flag_ = false;
-  std::vector<std::byte> logits_raw_;  // [n, vocab] of the graph's logits type
-  std::vector<float> last_logits_;     // [vocab]
-  int32_t last_chunk_tokens_ = 0;
+  InputBuilder inputs_;
+  std::vector<std::byte> logits_raw_;  // [rows, columns, vocab] of the graph's logits type
+  Logits logits_;
 };
 
 }  // namespace ortlm::model

@@ -1,0 +1,67 @@
+#pragma once
+// The step-wise generation engine: requests are queued, and each step() runs one forward pass over
+// several sequences at once (a prefill of newly admitted prompts, or one decode token for every
+// running sequence), samples each row and streams its text. Generator is a one-request facade on it.
+//
+// Scheduling today: requests are admitted in arrival order in waves of up to max_batch_rows rows,
+// prefilled together (left-padded) and decoded together; rows that finish leave the batch at once,
+// and the next wave starts when the current one is done.
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "ortlm/generator.hpp"
+#include "ortlm/model.hpp"
+
+namespace ortlm {
+
+inline constexpr int32_t kMaxBatchRows = 256;
+
+struct EngineOptions {
+  // Sequences per forward pass, 1..kMaxBatchRows. Graphs that cannot mask padding (`ortlm info`
+  // "batching") run one row per pass whatever this says.
+  int32_t max_batch_rows = 16;
+  // Prompt tokens per row per pass during prefill (bounds the activations' memory), >= 1.
+  int32_t prefill_chunk = 512;
+};
+
+using RequestId = uint64_t;
+
+class Engine {
+ public:
+  // Throws ortlm::Error for options out of range.
+  explicit Engine(std::shared_ptr<const Model> model, const EngineOptions& options = {});
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Queues a request. Throws ortlm::Error (nothing queued) for invalid options, ids outside the
+  // vocabulary, an empty prompt when the model has no BOS token, or a prompt over the context length.
+  // `on_token` is called from step() on the thread that steps.
+  RequestId add_request(std::span<const int32_t> prompt_ids, const GenerationOptions& options,
+                        TokenCallback on_token = {});
+  // Encodes `prompt` with the model's tokenizer (adding BOS as the model is configured).
+  RequestId add_request(std::string_view prompt, const GenerationOptions& options,
+                        TokenCallback on_token = {});
+
+  // Ends a request (StopReason::cancelled) at the next step. Safe to call from any thread, and from a
+  // token callback; unknown or finished ids are ignored.
+  void abort(RequestId id);
+
+  // One forward pass and what follows from it. Returns whether requests remain unfinished.
+  bool step();
+  bool has_unfinished() const;
+  // Results of the requests finished since the last call, in the order they finished.
+  std::vector<std::pair<RequestId, GenerationResult>> take_finished();
+  // Steps until every request is done; returns the results not yet taken, ordered by request id.
+  std::vector<std::pair<RequestId, GenerationResult>> run();
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace ortlm

@@ -1,0 +1,251 @@
+// Engine: the one decode loop. Each step admits a wave of waiting requests and prefills them
+// together, or decodes one token for every running sequence; then samples each row, streams its
+// text, and drops the rows that finished (one KV gather of the rows that stay).
+#include <algorithm>
+#include <map>
+#include <mutex>
+#include <random>
+
+#include "engine/scheduler.hpp"
+#include "engine/sequence.hpp"
+#include "model/decoder.hpp"
+#include "model/model_runner.hpp"
+#include "model/padded_kv_cache.hpp"
+#include "ortlm/engine.hpp"
+#include "ortlm/error.hpp"
+
+namespace ortlm {
+
+namespace {
+
+// A seed from the system's entropy source, as llama.cpp draws one when none is given.
+uint64_t random_seed() {
+  std::random_device device;
+  return (uint64_t{device()} << 32) | device();
+}
+
+size_t rows_per_pass(const Model& model, const EngineOptions& options) {
+  if (options.max_batch_rows < 1 || options.max_batch_rows > kMaxBatchRows)
+    throw Error("max_batch_rows must be in [1, " + std::to_string(kMaxBatchRows) + "], not " +
+                std::to_string(options.max_batch_rows));
+  if (options.prefill_chunk < 1)
+    throw Error("prefill_chunk must be at least 1, not " + std::to_string(options.prefill_chunk));
+  return model.decoder().layout.padded_batches ? static_cast<size_t>(options.max_batch_rows) : 1;
+}
+
+}  // namespace
+
+class Engine::Impl {
+ public:
+  Impl(std::shared_ptr<const Model> model, const EngineOptions& options)
+      : model_(std::move(model)),
+        options_(options),
+        scheduler_(rows_per_pass(*model_, options)),
+        runner_(model_->decoder()),
+        kv_(model_->decoder().layout) {
+    scratch_logits_.resize(static_cast<size_t>(runner_.vocab_size()));
+  }
+
+  RequestId add(std::span<const int32_t> prompt_ids, const GenerationOptions& options,
+                TokenCallback on_token);
+  void abort(RequestId id) {
+    std::lock_guard lock(abort_mutex_);
+    aborts_.push_back(id);
+  }
+  bool step();
+  bool has_unfinished() const { return !sequences_.empty(); }
+  std::vector<std::pair<RequestId, GenerationResult>> take_finished() { return std::exchange(finished_, {}); }
+
+  const Model& model() const { return *model_; }
+
+ private:
+  void apply_aborts();
+  void prefill();
+  void decode();
+  // Samples each running row from `logits` (row r of the running wave = logits row r).
+  void sample_rows(const model::Logits& logits);
+  void fail_wave(const std::string& why);
+  // Finished sequences leave the scheduler; the KV rows of those that stay are gathered.
+  void drop_finished_rows();
+  void collect_finished();
+
+  std::shared_ptr<const Model> model_;
+  EngineOptions options_;
+  engine::Scheduler scheduler_;
+  model::ModelRunner runner_;
+  model::PaddedKvCache kv_;
+  std::map<RequestId, std::unique_ptr<engine::Sequence>> sequences_;  // unfinished or not yet collected
+  RequestId next_id_ = 1;
+  std::mutex abort_mutex_;
+  std::vector<RequestId> aborts_;
+  std::vector<std::pair<RequestId, GenerationResult>> finished_;
+  // Scratch reused every step: no per-token allocation.
+  model::ForwardBatch batch_;
+  std::vector<int32_t> kept_rows_;
+  std::vector<float> scratch_logits_;
+};
+
+RequestId Engine::Impl::add(std::span<const int32_t> prompt_ids, const GenerationOptions& options,
+                            TokenCallback on_token) {
+  const ModelConfig& config = model_->config();
+  std::vector<int32_t> prompt(prompt_ids.begin(), prompt_ids.end());
+  if (prompt.empty()) {
+    if (!config.bos_token_id) throw Error("empty prompt and the model has no BOS token to start from");
+    prompt.push_back(*config.bos_token_id);
+  }
+  if (config.context_length <= 0)
+    throw Error(model_->onnx_path().string() +
+                ": the context length is unknown (no max_position_embeddings in config.json, no "
+                "context_length in genai_config.json): give it with --context N "
+                "(SessionOptions::context_length)");
+  if (static_cast<int64_t>(prompt.size()) > config.context_length)
+    throw Error("the prompt has " + std::to_string(prompt.size()) +
+                " tokens, more than the model's context length " + std::to_string(config.context_length));
+  for (int32_t id : prompt)
+    if (id < 0 || id >= runner_.vocab_size())
+      throw Error("prompt token id " + std::to_string(id) + " is outside the model's vocabulary (size " +
+                  std::to_string(runner_.vocab_size()) + ")");
+  const uint64_t seed = options.seed ? *options.seed : random_seed();
+  const RequestId id = next_id_++;
+  auto sequence =
+      std::make_unique<engine::Sequence>(id, std::move(prompt), options, seed, std::move(on_token),
+                                         *model_);  // validates the options
+  if (options.max_new_tokens == 0) sequence->finish(StopReason::max_tokens);
+  scheduler_.add(sequence.get());
+  sequences_.emplace(id, std::move(sequence));
+  return id;
+}
+
+void Engine::Impl::apply_aborts() {
+  std::vector<RequestId> ids;
+  {
+    std::lock_guard lock(abort_mutex_);
+    ids.swap(aborts_);
+  }
+  for (RequestId id : ids)
+    if (auto it = sequences_.find(id); it != sequences_.end()) it->second->finish(StopReason::cancelled);
+}
+
+bool Engine::Impl::step() {
+  apply_aborts();
+  drop_finished_rows();
+  if (scheduler_.admit())
+    prefill();
+  else if (!scheduler_.running().empty())
+    decode();
+  drop_finished_rows();
+  collect_finished();
+  return has_unfinished();
+}
+
+void Engine::Impl::drop_finished_rows() {
+  bool dropped = false;
+  scheduler_.drop_finished(kept_rows_, dropped);
+  if (dropped && !kept_rows_.empty()) kv_.reorder(kept_rows_);
+}
+
+void Engine::Impl::prefill() {
+  const auto& rows = scheduler_.running();
+  size_t longest = 0;
+  int64_t budget = 1;
+  const int32_t context = runner_.context_length();
+  for (const auto* s : rows) {
+    longest = std::max(longest, s->prompt().size());
+    budget = std::max(budget, s->budget(context));
+  }
+  const auto start = engine::Sequence::Clock::now();
+  try {
+    // Prompts are left-padded to the longest and fed in column chunks; every row's last prompt
+    // token is in the last chunk.
+    kv_.reset(rows.size(), static_cast<int64_t>(longest) + budget);
+    const size_t chunk = static_cast<size_t>(options_.prefill_chunk);
+    batch_.rows.resize(rows.size());
+    const model::Logits* logits = nullptr;
+    for (size_t begin = 0; begin < longest; begin += chunk) {
+      const size_t end = std::min(longest, begin + chunk);
+      for (size_t r = 0; r < rows.size(); ++r) {
+        const auto prompt = rows[r]->prompt();
+        const size_t pad = longest - prompt.size();
+        const size_t from = std::max(begin, pad), to = std::max(end, pad);
+        batch_.rows[r] = {prompt.subspan(from - pad, to - from),
+                          end == longest ? model::LogitsWanted::last : model::LogitsWanted::none};
+      }
+      logits = &runner_.run(batch_, kv_);
+    }
+    const auto end = engine::Sequence::Clock::now();
+    for (auto* s : rows) s->mark_prefill(start, end);
+    sample_rows(*logits);
+  } catch (const Error& e) {
+    fail_wave(e.what());
+  }
+}
+
+void Engine::Impl::decode() {
+  const auto& rows = scheduler_.running();
+  batch_.rows.resize(rows.size());
+  for (size_t r = 0; r < rows.size(); ++r)
+    batch_.rows[r] = {rows[r]->tokens().last(1), model::LogitsWanted::last};
+  try {
+    sample_rows(runner_.run(batch_, kv_));
+  } catch (const Error& e) {
+    fail_wave(e.what());
+  }
+}
+
+void Engine::Impl::sample_rows(const model::Logits& logits) {
+  const auto& rows = scheduler_.running();
+  for (size_t r = 0; r < rows.size(); ++r) {
+    const auto row = logits.at(r);
+    std::copy(row.begin(), row.end(), scratch_logits_.begin());
+    rows[r]->accept(scratch_logits_, runner_.context_length());
+  }
+}
+
+void Engine::Impl::fail_wave(const std::string& why) {
+  for (auto* s : scheduler_.running()) s->finish(StopReason::error, why);
+}
+
+void Engine::Impl::collect_finished() {
+  for (auto it = sequences_.begin(); it != sequences_.end();) {
+    if (it->second->status() != engine::SequenceStatus::finished) {
+      ++it;
+      continue;
+    }
+    finished_.emplace_back(it->first, it->second->take_result());
+    it = sequences_.erase(it);
+  }
+}
+
+Engine::Engine(std::shared_ptr<const Model> model, const EngineOptions& options)
+    : impl_(std::make_unique<Impl>(std::move(model), options)) {}
+Engine::~Engine() = default;
+
+RequestId Engine::add_request(std::span<const int32_t> prompt_ids, const GenerationOptions& options,
+                              TokenCallback on_token) {
+  return impl_->add(prompt_ids, options, std::move(on_token));
+}
+
+RequestId Engine::add_request(std::string_view prompt, const GenerationOptions& options,
+                              TokenCallback on_token) {
+  const Tokenizer* tokenizer = impl_->model().tokenizer();
+  if (!tokenizer)
+    throw Error(impl_->model().folder().string() +
+                ": the model has no tokenizer.json; give token ids instead");
+  const auto ids = tokenizer->encode_ids(prompt, true);
+  return impl_->add(ids, options, std::move(on_token));
+}
+
+void Engine::abort(RequestId id) { impl_->abort(id); }
+bool Engine::step() { return impl_->step(); }
+bool Engine::has_unfinished() const { return impl_->has_unfinished(); }
+std::vector<std::pair<RequestId, GenerationResult>> Engine::take_finished() { return impl_->take_finished(); }
+
+std::vector<std::pair<RequestId, GenerationResult>> Engine::run() {
+  while (impl_->step()) {
+  }
+  auto results = impl_->take_finished();
+  std::sort(results.begin(), results.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  return results;
+}
+
+}  // namespace ortlm

@@ -1,0 +1,110 @@
+#include "engine/sequence.hpp"
+
+#include <algorithm>
+
+#include "ortlm/error.hpp"
+
+namespace ortlm::engine {
+
+Sequence::Sequence(RequestId id, std::vector<int32_t> prompt_ids, const GenerationOptions& options,
+                   uint64_t seed, TokenCallback on_token, const Model& model)
+    : id_(id),
+      tokens_(std::move(prompt_ids)),
+      prompt_length_(tokens_.size()),
+      options_(options),
+      eos_ids_(model.config().eos_token_ids),
+      tokenizer_(model.tokenizer()),
+      sampler_(options, model.config().vocab_size, seed),
+      stop_filter_(options.stop_strings),
+      on_token_(std::move(on_token)) {
+  tokens_.reserve(prompt_length_ + static_cast<size_t>(options.max_new_tokens));
+  result_.prompt_ids.assign(tokens_.begin(), tokens_.end());
+  result_.new_ids.reserve(static_cast<size_t>(options.max_new_tokens));
+  result_.seed = seed;
+  if (tokenizer_) {
+    detokenizer_.emplace(*tokenizer_, true);
+    detokenizer_->prefill(tokens_);
+  }
+}
+
+int64_t Sequence::budget(int32_t context_length) const {
+  return std::min<int64_t>(options_.max_new_tokens - static_cast<int64_t>(generated()),
+                           int64_t{context_length} - static_cast<int64_t>(tokens_.size()) + 1);
+}
+
+bool Sequence::is_eos(int32_t id) const {
+  return options_.stop_at_eos && std::find(eos_ids_.begin(), eos_ids_.end(), id) != eos_ids_.end();
+}
+
+bool Sequence::accept(std::span<float> logits, int32_t context_length) {
+  int32_t id = 0;
+  try {
+    id = sampler_.next(logits, tokens_);
+  } catch (const Error& e) {
+    finish(StopReason::error, e.what());
+    return true;
+  }
+  tokens_.push_back(id);
+  result_.new_ids.push_back(id);
+  const bool eos = is_eos(id);
+  const bool stop_token = std::find(options_.stop_token_ids.begin(), options_.stop_token_ids.end(), id) !=
+                          options_.stop_token_ids.end();
+  piece_.clear();
+  bool hit_stop_string = false;
+  // Models often have more logits than the tokenizer has tokens (padded vocabularies); such ids
+  // have no text, as in Hugging Face's decode, which skips them.
+  const bool has_text = tokenizer_ && static_cast<size_t>(id) < tokenizer_->vocab_size();
+  if (detokenizer_ && has_text && !eos && !stop_token) {
+    decoded_.clear();
+    detokenizer_->put(id, decoded_);
+    hit_stop_string = stop_filter_.push(decoded_, piece_);
+    result_.text += piece_;
+  }
+  if (on_token_ && !on_token_(id, piece_)) {
+    finish(StopReason::cancelled);
+    return true;
+  }
+  if (eos || stop_token || hit_stop_string) {
+    finish(eos ? StopReason::eos : stop_token ? StopReason::stop_token : StopReason::stop_string);
+    return true;
+  }
+  if (static_cast<int32_t>(generated()) >= options_.max_new_tokens) {
+    finish(StopReason::max_tokens);
+    return true;
+  }
+  // The new token is fed next: it must fit in the context.
+  if (static_cast<int64_t>(tokens_.size()) > context_length) {
+    finish(StopReason::context_full);
+    return true;
+  }
+  return false;
+}
+
+void Sequence::flush_text() {
+  if (!detokenizer_ || result_.stop_reason == StopReason::stop_string) return;
+  std::string tail, safe;
+  detokenizer_->finish(tail);
+  stop_filter_.push(tail, safe);
+  stop_filter_.flush(safe);
+  result_.text += safe;
+  if (on_token_ && !safe.empty()) on_token_(-1, safe);
+}
+
+void Sequence::finish(StopReason reason, std::string error) {
+  if (status_ == SequenceStatus::finished) return;
+  status_ = SequenceStatus::finished;
+  result_.stop_reason = reason;
+  result_.error = std::move(error);
+  if (reason != StopReason::error) flush_text();
+  if (prefill_end_ != Clock::time_point{})
+    result_.decode_seconds = std::chrono::duration<double>(Clock::now() - prefill_end_).count();
+}
+
+void Sequence::mark_prefill(Clock::time_point start, Clock::time_point end) {
+  result_.prefill_seconds = std::chrono::duration<double>(end - start).count();
+  prefill_end_ = end;
+}
+
+GenerationResult Sequence::take_result() { return std::move(result_); }
+
+}  // namespace ortlm::engine

@@ -1,0 +1,71 @@
+#pragma once
+// One request inside the engine: its ids (prompt + generated), sampling state, stop conditions and
+// streamed text. The engine feeds it the logits of its row after each pass; the sequence picks the
+// next token, streams the text it completes and says when it is done.
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "engine/sampler.hpp"
+#include "engine/stop_strings.hpp"
+#include "ortlm/engine.hpp"
+#include "ortlm/generator.hpp"
+#include "ortlm/tokenizer.hpp"
+
+namespace ortlm::engine {
+
+enum class SequenceStatus { waiting, running, finished };
+
+class Sequence {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  // `prompt_ids` are checked by the engine; `options` must have passed validate().
+  Sequence(RequestId id, std::vector<int32_t> prompt_ids, const GenerationOptions& options, uint64_t seed,
+           TokenCallback on_token, const Model& model);
+
+  RequestId id() const { return id_; }
+  SequenceStatus status() const { return status_; }
+  void set_running() { status_ = SequenceStatus::running; }
+  std::span<const int32_t> prompt() const { return {tokens_.data(), prompt_length_}; }
+  // Prompt + generated ids.
+  std::span<const int32_t> tokens() const { return tokens_; }
+  size_t generated() const { return tokens_.size() - prompt_length_; }
+  // The most tokens this sequence may still generate: max_new_tokens and the context both bound it.
+  int64_t budget(int32_t context_length) const;
+
+  // Picks the next token from this row's logits (scratch: modified), appends it and streams its
+  // text. Returns whether the sequence is now finished. A sampling failure (non-finite logits)
+  // finishes it with StopReason::error.
+  bool accept(std::span<float> logits, int32_t context_length);
+  // Ends the sequence (cancelled, error, or max_tokens before any pass), flushing held-back text.
+  void finish(StopReason reason, std::string error = {});
+
+  void mark_prefill(Clock::time_point start, Clock::time_point end);
+  // The result, once finished (moved out: call once).
+  GenerationResult take_result();
+
+ private:
+  bool is_eos(int32_t id) const;
+  void flush_text();
+
+  RequestId id_;
+  SequenceStatus status_ = SequenceStatus::waiting;
+  std::vector<int32_t> tokens_;
+  size_t prompt_length_;
+  GenerationOptions options_;
+  std::span<const int32_t> eos_ids_;
+  const Tokenizer* tokenizer_;
+  Sampler sampler_;
+  StopStringFilter stop_filter_;
+  std::optional<StreamDecoder> detokenizer_;
+  TokenCallback on_token_;
+  std::string decoded_, piece_;  // per-token scratch, reused
+  GenerationResult result_;
+  Clock::time_point prefill_end_{};
+};
+
+}  // namespace ortlm::engine

@@ -1,0 +1,103 @@
+#include "model/input_builder.hpp"
+
+#include <algorithm>
+#include <array>
+
+#include "ortlm/error.hpp"
+
+namespace ortlm::model {
+
+namespace {
+
+// Writes `count` integers into `buffer` as the graph's integer type (int32 or int64), reusing its storage.
+void fill_integers(std::vector<int64_t>& buffer, ONNXTensorElementDataType type, size_t count,
+                   auto&& value_at) {
+  if (buffer.size() < count) buffer.resize(count);
+  if (type == ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64) {
+    for (size_t i = 0; i < count; ++i) buffer[i] = value_at(i);
+  } else {
+    auto* narrow = reinterpret_cast<int32_t*>(buffer.data());
+    for (size_t i = 0; i < count; ++i) narrow[i] = static_cast<int32_t>(value_at(i));
+  }
+}
+
+}  // namespace
+
+InputBuilder::InputBuilder(const IoLayout& layout) : layout_(layout) {}
+
+void InputBuilder::add(const TensorSpec& spec, void* data, std::span<const int64_t> shape,
+                       const Ort::MemoryInfo& memory) {
+  size_t bytes = element_size(spec.type);
+  for (auto d : shape) bytes *= static_cast<size_t>(d);
+  names_[count_] = spec.name.c_str();
+  values_[count_] = Ort::Value::CreateTensor(memory, data, bytes, shape.data(), shape.size(), spec.type);
+  ++count_;
+}
+
+int64_t InputBuilder::build(const ForwardBatch& batch, const KvCache& kv, const Ort::MemoryInfo& memory) {
+  const size_t rows = batch.rows.size();
+  if (rows == 0) throw Error("forward: an empty batch");
+  if (rows != kv.rows())
+    throw Error("forward: " + std::to_string(rows) + " batch rows for " + std::to_string(kv.rows()) +
+                " KV rows");
+  new_tokens_.resize(rows);
+  int64_t columns = 0;
+  for (size_t r = 0; r < rows; ++r) {
+    const auto& tokens = batch.rows[r].tokens;
+    for (int32_t id : tokens)
+      if (id < 0 || id >= layout_.vocab_size)
+        throw Error("token id " + std::to_string(id) + " is outside the model's vocabulary (size " +
+                    std::to_string(layout_.vocab_size) + ")");
+    new_tokens_[r] = static_cast<int32_t>(tokens.size());
+    columns = std::max<int64_t>(columns, static_cast<int64_t>(tokens.size()));
+  }
+  if (columns == 0) throw Error("forward: no input ids");
+  const int64_t width = kv.width(), total = width + columns;
+  const auto b = static_cast<int64_t>(rows);
+  const auto t = static_cast<size_t>(columns), w = static_cast<size_t>(width);
+  count_ = 0;
+
+  // Row r's n new tokens take the last n of the T columns; the columns before are padding.
+  fill_integers(ids_, layout_.input_ids.type, rows * t, [&](size_t i) -> int64_t {
+    const auto& tokens = batch.rows[i / t].tokens;
+    const size_t pad = t - tokens.size(), c = i % t;
+    return c < pad ? 0 : tokens[c - pad];
+  });
+  const std::array<int64_t, 2> step_shape{b, columns}, mask_shape{b, total};
+  add(layout_.input_ids, ids_.data(), step_shape, memory);
+  if (layout_.attention_mask) {
+    fill_integers(mask_, layout_.attention_mask->type, rows * (w + t), [&](size_t i) -> int64_t {
+      const size_t r = i / (w + t), c = i % (w + t);
+      return c < w ? kv.key_valid(r)[c] : c - w >= t - static_cast<size_t>(new_tokens_[r]);
+    });
+    add(*layout_.attention_mask, mask_.data(), mask_shape, memory);
+  }
+  if (layout_.position_ids) {
+    fill_integers(positions_, layout_.position_ids->type, rows * t, [&](size_t i) -> int64_t {
+      const size_t r = i / t, pad = t - static_cast<size_t>(new_tokens_[r]), c = i % t;
+      return c < pad ? 0 : kv.length(r) + static_cast<int64_t>(c - pad);
+    });
+    add(*layout_.position_ids, positions_.data(), step_shape, memory);
+  }
+  static constexpr std::array<int64_t, 1> kOne{1};
+  if (layout_.use_cache_branch) {
+    use_cache_flag_ = width > 0;
+    add(*layout_.use_cache_branch, &use_cache_flag_, kOne, memory);
+  }
+  // GroupQueryAttention layouts run one row per pass (IoLayout::padded_batches is false for them).
+  if (layout_.seqlens_k) {
+    seqlens_.resize(rows);
+    for (size_t r = 0; r < rows; ++r) seqlens_[r] = static_cast<int32_t>(kv.length(r) + new_tokens_[r] - 1);
+    const std::array<int64_t, 1> shape{b};
+    add(*layout_.seqlens_k, seqlens_.data(), shape, memory);
+  }
+  if (layout_.total_sequence_length) {
+    total_length_.assign(1, static_cast<int32_t>(total));
+    // A scalar or a [1] tensor, as the graph declares it.
+    add(*layout_.total_sequence_length, total_length_.data(),
+        std::span(kOne).first(std::min<size_t>(layout_.total_sequence_length->shape.size(), 1)), memory);
+  }
+  return columns;
+}
+
+}  // namespace ortlm::model
