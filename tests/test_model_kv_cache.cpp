@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "layout_cases.hpp"
 #include "ortlm/model.hpp"
 #include "single_sequence.hpp"
 #include "test_support.hpp"
@@ -12,22 +13,7 @@
 namespace ortlm {
 namespace {
 
-struct Case {
-  std::string name;
-  std::filesystem::path path;
-  float tolerance;
-};
-
-std::vector<Case> cases() {
-  std::vector<Case> out;
-  for (const char* name : {"llama-optimum", "llama-optimum-external", "llama-no-position-ids", "llama-merged",
-                           "genai-gqa", "gpt2-optimum", "genai-gpt2-int32"})
-    out.push_back({name, test::test_models() / name, 1e-4f});
-  // fp16 KV: the cached path reads keys/values rounded to fp16, the recompute keeps them in fp32 inside.
-  out.push_back({"llama-optimum-fp16", test::test_models() / "llama-optimum-fp16", 2e-2f});
-  out.push_back({"tiny-random-gpt2-fp32", test::shared_models() / "tiny-random-gpt2-fp32", 1e-4f});
-  return out;
-}
+using Case = test::LayoutCase;
 
 int32_t argmax(std::span<const float> logits) {
   return static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
@@ -83,11 +69,8 @@ TEST_P(KvCacheVersusRecompute, ChunkedPrefillEqualsOneShot) {
     ASSERT_NEAR(chunked[i], expected[i], c.tolerance) << c.name << " logit " << i;
 }
 
-INSTANTIATE_TEST_SUITE_P(Layouts, KvCacheVersusRecompute, ::testing::ValuesIn(cases()), [](const auto& info) {
-  std::string name = info.param.name;
-  std::replace(name.begin(), name.end(), '-', '_');
-  return name;
-});
+INSTANTIATE_TEST_SUITE_P(Layouts, KvCacheVersusRecompute, ::testing::ValuesIn(test::layout_cases()),
+                         [](const auto& info) { return test::case_name(info.param.name); });
 
 }  // namespace
 }  // namespace ortlm
