@@ -1,18 +1,23 @@
-// `ortlm generate [MODEL] -p TEXT | -f FILE | --ids 1,2,3 [-n N] [--greedy | --temperature T ...] [--json]`
-// With none of -p, -f and --ids, the prompt is read from standard input when it is not a terminal.
+// `ortlm generate [MODEL] -p TEXT | -f FILE | --ids 1,2,3 | --prompts FILE [-n N] [--greedy | --temperature T
+// ...] [--json]`. One prompt streams its text; several run as one batch (--batch-size rows per pass)
+// and print in the order given. With none of -p, -f, --ids and --prompts, the prompt is read from
+// standard input when it is not a terminal.
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <iterator>
+#include <map>
 
 #include "cli/commands.hpp"
 #include "cli/default_model.hpp"
 #include "cli/generation_flags.hpp"
 #include "cli/output.hpp"
+#include "cli/prompts_file.hpp"
 #include "cli/session_defaults.hpp"
 #include "cli/token_ids.hpp"
+#include "ortlm/engine.hpp"
 #include "ortlm/error.hpp"
 #include "util/file.hpp"
 
@@ -28,6 +33,8 @@ struct GenerateArgs {
   std::vector<std::string> prompts;
   std::vector<std::string> prompt_files;  // "-" = standard input
   std::vector<std::string> ids;           // comma-separated lists
+  std::string prompts_file;               // --prompts: one prompt per line, or JSON lines
+  int32_t batch_size = 16;
   GenerationFlags flags;
   bool json = false;
   bool display_prompt = true;
@@ -55,9 +62,11 @@ std::string read_prompt_file(const std::string& name) {
 std::vector<std::string> prompt_texts(const GenerateArgs& args) {
   std::vector<std::string> texts = args.prompts;
   for (const auto& file : args.prompt_files) texts.push_back(read_prompt_file(file));
-  if (texts.empty() && args.ids.empty()) {
+  if (texts.empty() && args.ids.empty() && args.prompts_file.empty()) {
     if (::isatty(STDIN_FILENO))
-      throw Error("give a prompt with -p TEXT, -f FILE or token ids with --ids 1,2,3 (or pipe it in)");
+      throw Error(
+          "give a prompt with -p TEXT, -f FILE, token ids with --ids 1,2,3 or --prompts FILE (or pipe it "
+          "in)");
     texts.push_back(read_prompt_file("-"));
     if (texts.back().empty())  // a forgotten prompt, not a request to start from BOS (-p "" is that)
       throw Error("standard input was empty: give a prompt with -p TEXT, -f FILE or --ids 1,2,3");
@@ -77,19 +86,23 @@ class GenerateCommand {
     generator_.emplace(model_);
   }
 
-  // `ids` is null for a text prompt.
-  void run(const std::string& prompt_text, const std::vector<int32_t>* ids) {
+  void run(const std::vector<PromptSpec>& specs) {
     if (args_.warmup_tokens > 0) {  // an untimed run first, as benchmarks of warm engines do
-      GenerationOptions warmup = options_;
+      GenerationOptions warmup = specs.front().options;
       warmup.max_new_tokens = args_.warmup_tokens;
-      generate(prompt_text, ids, warmup, {});
+      generate(specs.front(), warmup, {});
     }
+    if (specs.size() == 1)
+      run_one(specs.front());
+    else
+      run_batch(specs);
+  }
+
+ private:
+  void run_one(const PromptSpec& spec) {
     if (args_.json) {
-      const auto result = generate(prompt_text, ids, options_, {});
-      write_out(result_json(prompt_text, result, times_)
-                    .dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) +
-                "\n");
-      flush_out();
+      const auto result = generate(spec, spec.options, {});
+      write_line(result_json(spec.text, result, times_));
       return;
     }
     // The prompt is echoed once generation has accepted it (so bad ids are reported, not decoded).
@@ -98,7 +111,7 @@ class GenerateCommand {
     auto echo_prompt = [&] {
       if (echoed) return;
       echoed = true;
-      write_out(ids && tokenizer ? tokenizer->decode(*ids, true) : prompt_text);
+      write_out(spec.ids && tokenizer ? tokenizer->decode(*spec.ids, true) : spec.text);
     };
     auto stream = [&](int32_t id, std::string_view text) {
       echo_prompt();
@@ -107,17 +120,76 @@ class GenerateCommand {
       flush_out();  // a write error (full disk, closed pipe) stops generation at once
       return true;
     };
-    const auto result = generate(prompt_text, ids, options_, stream);
+    const auto result = generate(spec, spec.options, stream);
     echo_prompt();
     write_out("\n");
     flush_out();
-    print_stats_line(result, options_, times_);
+    print_stats_line(result, spec.options, times_);
   }
 
- private:
-  GenerationResult generate(const std::string& text, const std::vector<int32_t>* ids,
-                            const GenerationOptions& options, const TokenCallback& stream) {
-    return ids ? generator_->generate(*ids, options, stream) : generator_->generate(text, options, stream);
+  // All prompts in one engine; a prompt the engine refuses (too long, bad ids) fails alone.
+  void run_batch(const std::vector<PromptSpec>& specs) {
+    Engine engine(model_, {.max_batch_rows = args_.batch_size});
+    std::vector<std::optional<RequestId>> requests(specs.size());
+    std::vector<std::string> errors(specs.size());
+    for (size_t i = 0; i < specs.size(); ++i) {
+      try {
+        requests[i] = specs[i].ids ? engine.add_request(*specs[i].ids, specs[i].options)
+                                   : engine.add_request(specs[i].text, specs[i].options);
+      } catch (const Error& e) {
+        errors[i] = e.what();
+      }
+    }
+    const auto start = std::chrono::steady_clock::now();
+    std::map<RequestId, GenerationResult> results;
+    for (auto& [id, result] : engine.run()) results.emplace(id, std::move(result));
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    size_t failed = 0, new_tokens = 0;
+    for (size_t i = 0; i < specs.size(); ++i) {
+      GenerationResult* result = requests[i] ? &results.at(*requests[i]) : nullptr;
+      if (result && result->stop_reason == StopReason::error) errors[i] = result->error;
+      failed += !errors[i].empty();
+      if (result) new_tokens += result->new_ids.size();
+      if (args_.json) {
+        nlohmann::ordered_json line{{"prompt_index", i}};
+        if (result) {
+          line.update(result_json(specs[i].text, *result, times_));
+        } else {
+          line["prompt"] = specs[i].text;
+          line["error"] = errors[i];
+        }
+        write_line(line);
+      } else if (!result) {
+        std::fprintf(stderr, "ortlm: error: prompt %zu: %s\n", i + 1, errors[i].c_str());
+      } else {
+        if (args_.display_prompt)
+          write_out(specs[i].ids && model_->tokenizer() ? model_->tokenizer()->decode(*specs[i].ids, true)
+                                                        : specs[i].text);
+        write_out(result->text + "\n");
+        flush_out();
+        if (!errors[i].empty())
+          std::fprintf(stderr, "ortlm: error: prompt %zu: %s\n", i + 1, errors[i].c_str());
+        print_stats_line(*result, specs[i].options, times_);
+      }
+    }
+    if (!args_.json)
+      std::fprintf(stderr,
+                   "[batch of %zu prompts, up to %d per pass: %zu new tokens in %.1f ms, %.1f tokens/s]\n",
+                   specs.size(), args_.batch_size, new_tokens, seconds * 1e3,
+                   seconds > 0 ? static_cast<double>(new_tokens) / seconds : 0.0);
+    if (failed > 0)
+      throw Error(std::to_string(failed) + " of " + std::to_string(specs.size()) + " prompts failed");
+  }
+
+  static void write_line(const nlohmann::ordered_json& json) {
+    write_out(json.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n");
+    flush_out();
+  }
+
+  GenerationResult generate(const PromptSpec& spec, const GenerationOptions& options,
+                            const TokenCallback& stream) {
+    return spec.ids ? generator_->generate(*spec.ids, options, stream)
+                    : generator_->generate(spec.text, options, stream);
   }
 
   const GenerateArgs& args_;
@@ -135,10 +207,17 @@ void run_generate(const GenerateArgs& args) {
   } catch (const Error& e) {
     throw CLI::ValidationError(e.what());
   }
-  const auto texts = prompt_texts(args);
+  std::vector<PromptSpec> specs;
+  for (auto& text : prompt_texts(args))
+    specs.push_back({.text = std::move(text), .ids = std::nullopt, .options = options});
+  for (size_t i = 0; i < id_lists.size(); ++i)
+    specs.push_back({.text = args.ids[i], .ids = std::move(id_lists[i]), .options = options});
+  if (!args.prompts_file.empty()) {
+    auto more = read_prompts_file(args.prompts_file, options);
+    std::move(more.begin(), more.end(), std::back_inserter(specs));
+  }
   GenerateCommand command(args, options);
-  for (const auto& text : texts) command.run(text, nullptr);
-  for (size_t i = 0; i < id_lists.size(); ++i) command.run(args.ids[i], &id_lists[i]);
+  command.run(specs);
 }
 
 }  // namespace
@@ -152,6 +231,12 @@ void register_generate(CLI::App& app) {
   cmd->add_option("-f,--file", args.prompt_files,
                   "Read the prompt from FILE (- = standard input; repeatable)");
   cmd->add_option("--ids", args.ids, "Prompt as comma-separated token ids (repeatable)");
+  cmd->add_option("--prompts", args.prompts_file,
+                  "Prompts from FILE, one per line, or JSON lines with per-prompt settings (- = stdin)");
+  cmd->add_option("--batch-size", args.batch_size,
+                  "Sequences per forward pass when several prompts are given")
+      ->capture_default_str()
+      ->check(CLI::Range(1, kMaxBatchRows));
   add_generation_flags(cmd, args.flags);
   cmd->add_flag("!--no-display-prompt", args.display_prompt, "Print only the generated text, not the prompt");
   cmd->add_option("--warmup", args.warmup_tokens, "Generate this many tokens untimed first (benchmarks)")

@@ -42,16 +42,18 @@ GenerationOptions generation_options(const GenerationFlags& flags) {
 
 nlohmann::ordered_json result_json(const std::string& prompt, const GenerationResult& result,
                                    const ResultTimes& times) {
-  return {{"prompt", prompt},
-          {"prompt_ids", result.prompt_ids},
-          {"new_ids", result.new_ids},
-          {"text", result.text},
-          {"stop_reason", to_string(result.stop_reason)},
-          {"seed", result.seed},
-          {"load_ms", times.load_seconds * 1e3},
-          {"prefill_ms", result.prefill_seconds * 1e3},
-          {"decode_ms", result.decode_seconds * 1e3},
-          {"tokens_per_second", result.decode_tokens_per_second()}};
+  nlohmann::ordered_json json{{"prompt", prompt},
+                              {"prompt_ids", result.prompt_ids},
+                              {"new_ids", result.new_ids},
+                              {"text", result.text},
+                              {"stop_reason", to_string(result.stop_reason)},
+                              {"seed", result.seed},
+                              {"load_ms", times.load_seconds * 1e3},
+                              {"prefill_ms", result.prefill_seconds * 1e3},
+                              {"decode_ms", result.decode_seconds * 1e3},
+                              {"tokens_per_second", result.decode_tokens_per_second()}};
+  if (!result.error.empty()) json["error"] = result.error;
+  return json;
 }
 
 void print_stats_line(const GenerationResult& result, const GenerationOptions& options,

@@ -1,0 +1,121 @@
+#include "cli/prompts_file.hpp"
+
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "ortlm/error.hpp"
+#include "util/file.hpp"
+
+namespace ortlm::cli {
+
+namespace {
+
+// More prompts than this in one file is a mistake (a wrong file), not a batch.
+constexpr size_t kMaxPrompts = 100000;
+
+template <typename T>
+T get(const nlohmann::json& value, const std::string& where, const char* key) {
+  try {
+    return value.get<T>();
+  } catch (const nlohmann::json::exception&) {
+    throw Error(where + ": \"" + key + "\" has the wrong type (" + value.type_name() + ")");
+  }
+}
+
+std::vector<std::string> strings(const nlohmann::json& value, const std::string& where, const char* key) {
+  if (value.is_string()) return {value.get<std::string>()};
+  return get<std::vector<std::string>>(value, where, key);
+}
+
+PromptSpec parse_json_line(const std::string& line, const std::string& where,
+                           const GenerationOptions& defaults) {
+  const nlohmann::json record = util::parse_json(line, where);
+  if (!record.is_object()) throw Error(where + ": expected a JSON object");
+  PromptSpec spec;
+  spec.options = defaults;
+  GenerationOptions& o = spec.options;
+  bool has_prompt = false;
+  for (const auto& [key, value] : record.items()) {
+    const char* k = key.c_str();
+    if (key == "prompt") {
+      spec.text = get<std::string>(value, where, k);
+      has_prompt = true;
+    } else if (key == "ids") {
+      spec.ids = get<std::vector<int32_t>>(value, where, k);
+      spec.text = value.dump();
+      has_prompt = true;
+    } else if (key == "max_new_tokens") {
+      o.max_new_tokens = get<int32_t>(value, where, k);
+    } else if (key == "greedy") {
+      o.greedy = get<bool>(value, where, k);
+    } else if (key == "temperature") {
+      o.temperature = get<float>(value, where, k);
+      o.greedy = false;
+    } else if (key == "top_k") {
+      o.top_k = get<int32_t>(value, where, k);
+      o.greedy = false;
+    } else if (key == "top_p") {
+      o.top_p = get<float>(value, where, k);
+      o.greedy = false;
+    } else if (key == "min_p") {
+      o.min_p = get<float>(value, where, k);
+      o.greedy = false;
+    } else if (key == "repetition_penalty") {
+      o.repetition_penalty = get<float>(value, where, k);
+    } else if (key == "seed") {
+      o.seed = get<uint64_t>(value, where, k);
+      o.greedy = false;
+    } else if (key == "stop") {
+      o.stop_strings = strings(value, where, k);
+    } else if (key == "stop_ids") {
+      o.stop_token_ids = get<std::vector<int32_t>>(value, where, k);
+    } else {
+      throw Error(where + ": unknown key \"" + key +
+                  "\" (known: prompt, ids, max_new_tokens, greedy, temperature, top_k, top_p, min_p, "
+                  "repetition_penalty, seed, stop, stop_ids)");
+    }
+  }
+  if (!has_prompt) throw Error(where + ": no \"prompt\" or \"ids\"");
+  if (record.contains("prompt") && record.contains("ids"))
+    throw Error(where + ": both \"prompt\" and \"ids\"");
+  try {
+    validate(o);
+  } catch (const Error& e) {
+    throw Error(where + ": " + e.what());
+  }
+  return spec;
+}
+
+}  // namespace
+
+std::vector<PromptSpec> read_prompts_file(const std::string& path, const GenerationOptions& defaults) {
+  std::ifstream file;
+  if (path != "-") {
+    file.open(path, std::ios::binary);
+    if (!file) throw Error(path + ": cannot open the prompts file");
+  }
+  std::istream& in = path == "-" ? std::cin : file;
+  const std::string name = path == "-" ? "standard input" : path;
+  std::vector<PromptSpec> specs;
+  std::optional<bool> json_lines;
+  std::string line;
+  for (size_t line_no = 1; std::getline(in, line); ++line_no) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) continue;
+    if (!json_lines) json_lines = line.front() == '{';
+    const std::string where = name + " line " + std::to_string(line_no);
+    if (specs.size() == kMaxPrompts)
+      throw Error(where + ": more than " + std::to_string(kMaxPrompts) + " prompts in one file");
+    if (*json_lines) {
+      specs.push_back(parse_json_line(line, where, defaults));
+    } else {
+      specs.push_back({.text = line, .ids = std::nullopt, .options = defaults});
+    }
+  }
+  if (in.bad()) throw Error(name + ": read error");
+  if (specs.empty()) throw Error(name + ": no prompts (one per line, or JSON lines with \"prompt\")");
+  return specs;
+}
+
+}  // namespace ortlm::cli
