@@ -91,7 +91,7 @@ GenerationResult Generator::generate(std::span<const int32_t> prompt_ids, const 
       throw Error("prompt token id " + std::to_string(id) + " is outside the model's vocabulary (size " +
                   std::to_string(runner.vocab_size()) + ")");
   result.seed = options.seed ? *options.seed : random_seed();
-  engine::Sampler sampler(options, runner.vocab_size(), result.seed);  // validates the options
+  engine::Sampler sampler(options, runner.vocab_size(), result.seed, config.eos_token_ids);  // validates
 
   const Tokenizer* tokenizer = model_->tokenizer();
   std::optional<StreamDecoder> detokenizer;
@@ -121,7 +121,7 @@ GenerationResult Generator::generate(std::span<const int32_t> prompt_ids, const 
 
   while (static_cast<int32_t>(result.new_ids.size()) < options.max_new_tokens) {
     s.logits.assign(logits.begin(), logits.end());
-    const int32_t id = sampler.next(s.logits, s.sequence);
+    const int32_t id = sampler.next(s.logits, s.sequence, result.prompt_ids.size());
     result.new_ids.push_back(id);
     s.sequence.push_back(id);
     const bool eos = is_eos(id);
