@@ -1,6 +1,7 @@
 // The `ortlm` binary end to end: generate, info, verify, and clear errors with a non-zero exit.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -71,6 +72,67 @@ TEST(CliGenerate, BadInputsFailWithAMessage) {
     EXPECT_NE(r.output.find(c.needle), std::string::npos) << c.args << "\n" << r.output;
     EXPECT_EQ(r.output.find("terminate called"), std::string::npos) << r.output;
   }
+}
+
+TEST(CliGenerate, ProcessorFlagsOutOfRangeAreUsageErrors) {
+  struct Case {
+    std::string args, needle;
+  };
+  const std::string generate = cli() + " generate " + quoted(test::bundled_model()) + " -p Once -n 2 ";
+  for (const Case& c : {
+           Case{"--typical-p 0", "typical_p must be in (0, 1] (1 = off), not 0"},
+           Case{"--typical-p 1.5", "typical_p must be in (0, 1]"},
+           Case{"--presence-penalty 3", "presence_penalty must be in [-2, 2] (0 = off), not 3"},
+           Case{"--frequency-penalty -2.5", "frequency_penalty must be in [-2, 2] (0 = off), not -2.5"},
+           Case{"--no-repeat-ngram -1", "no_repeat_ngram_size must be >= 0 (0 = off), not -1"},
+           Case{"--min-new-tokens -1", "min_new_tokens must be >= 0, not -1"},
+           Case{"--bad-words ''", "bad_words_ids entry 1 is empty"},
+           Case{"--bad-words 1 --bad-words 1,x", "--bad-words: 'x' is not a token id"},
+           Case{"--logit-bias 5", "--logit-bias: expected ID=BIAS"},
+           Case{"--logit-bias 5=abc", "--logit-bias: expected ID=BIAS"},
+           Case{"--logit-bias =1", "--logit-bias: expected ID=BIAS"},
+           Case{"--logit-bias x=1", "--logit-bias: 'x' is not a token id"},
+           Case{"--logit-bias 5=200", "logit_bias for token id 5 must be in [-100, 100], not 200"},
+           Case{"--logit-bias 5=nan", "logit_bias for token id 5 must be in [-100, 100], not nan"},
+           Case{"--logit-bias 5=1 --logit-bias 5=-1", "logit_bias gives token id 5 more than once"},
+       }) {
+    const auto r = test::run_command(generate + c.args);
+    EXPECT_EQ(r.exit_code, 2) << c.args << "\n" << r.output;
+    EXPECT_NE(r.output.find(c.needle), std::string::npos) << c.args << "\n" << r.output;
+  }
+  const auto chat = test::run_command("echo Hi | " + cli() + " chat " + quoted(test::bundled_model()) +
+                                      " --presence-penalty -3");
+  EXPECT_EQ(chat.exit_code, 2) << chat.output;
+  EXPECT_NE(chat.output.find("presence_penalty must be in [-2, 2]"), std::string::npos) << chat.output;
+  // Ids are checked against the vocabulary once the model is loaded: a failure, not a usage error.
+  for (const char* args : {"--bad-words 1,512", "--logit-bias 600=1"}) {
+    const auto r = test::run_command(generate + args);
+    EXPECT_EQ(r.exit_code, 1) << args << "\n" << r.output;
+    EXPECT_NE(r.output.find("outside the model's vocabulary [0, 512)"), std::string::npos) << r.output;
+  }
+}
+
+TEST(CliGenerate, ProcessorFlagsApplyAndOnlyTypicalPSamples) {
+  const std::string generate = cli() + " generate " + quoted(test::bundled_model()) + " --ids 1,403,407 ";
+  const auto r = test::run_command(generate +
+                                   "-n 30 --bad-words 261 --bad-words 298,315 --logit-bias 432=-5 "
+                                   "--no-repeat-ngram 2 --min-new-tokens 3 --presence-penalty 0.5 "
+                                   "--frequency-penalty 0.5 --json 2>/dev/null");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto new_ids = nlohmann::json::parse(r.output)["new_ids"].get<std::vector<int>>();
+  EXPECT_EQ(new_ids.size(), 30u);
+  EXPECT_EQ(std::count(new_ids.begin(), new_ids.end(), 261), 0);
+  // The processors alone leave generation greedy; --typical-p samples.
+  const auto greedy = test::run_command(generate +
+                                        "-n 3 --no-repeat-ngram 2 --min-new-tokens 1 --bad-words 5 "
+                                        "--logit-bias 5=1 --presence-penalty 1 --frequency-penalty 1");
+  EXPECT_NE(greedy.output.find("greedy |"), std::string::npos) << greedy.output;
+  const auto sampled = test::run_command(generate + "-n 3 --typical-p 0.9");
+  EXPECT_NE(sampled.output.find(", seed "), std::string::npos) << sampled.output;
+  // One value per --bad-words / --logit-bias: the model after them stays the positional argument.
+  const auto positional = test::run_command(cli() + " generate --bad-words 5 --logit-bias 6=1 " +
+                                            quoted(test::bundled_model()) + " -p Once -n 2");
+  EXPECT_EQ(positional.exit_code, 0) << positional.output;
 }
 
 TEST(CliVerify, WriteCheckAndDetectTampering) {

@@ -76,19 +76,19 @@ TEST(GenerationOptions, OutOfRangeValuesNameTheFieldAndRange) {
 TEST(Sampler, RefusesInvalidOptions) {
   GenerationOptions options;
   options.top_p = kNan;
-  EXPECT_THROW(engine::Sampler(options, 8, 0), Error);
+  EXPECT_THROW(engine::Sampler(options, 8, 0, {}), Error);
 }
 
 TEST(Sampler, NonFiniteLogitsAreAnErrorNotAToken) {
   for (bool greedy : {true, false}) {
     GenerationOptions options;
     options.greedy = greedy;
-    engine::Sampler sampler(options, 4, 1);
+    engine::Sampler sampler(options, 4, 1, {});
     std::vector<int32_t> history{1, 2};
     for (float bad : {kNan, kInf}) {
       std::vector<float> logits{0.5f, 1.0f, bad, -2.0f};
       try {
-        sampler.next(logits, history);
+        sampler.next(logits, history, history.size());
         ADD_FAILURE() << "no error for " << bad;
       } catch (const Error& e) {
         EXPECT_NE(std::string(e.what()).find("non-finite logit"), std::string::npos) << e.what();
@@ -98,7 +98,7 @@ TEST(Sampler, NonFiniteLogitsAreAnErrorNotAToken) {
     std::vector<float> masked{0.5f, -kInf, 3.0f, -2.0f};  // -inf is a masked token, not an error
     GenerationOptions greedy_options;
     greedy_options.greedy = true;
-    EXPECT_EQ(engine::Sampler(greedy_options, 4, 1).next(masked, history), 2);
+    EXPECT_EQ(engine::Sampler(greedy_options, 4, 1, {}).next(masked, history, history.size()), 2);
   }
 }
 

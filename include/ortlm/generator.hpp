@@ -7,6 +7,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "ortlm/model.hpp"
@@ -17,24 +18,36 @@ namespace ortlm {
 // naming the field and its range, never silently changed.
 struct GenerationOptions {
   int32_t max_new_tokens = 256;           // >= 0
-  bool greedy = false;                    // argmax; ignores the sampling fields below
+  bool greedy = false;                    // argmax; ignores temperature, top_k, top_p, min_p, typical_p
   float temperature = 1.0f;               // 0 = greedy, else in [kMinTemperature, kMaxTemperature]
   int32_t top_k = 0;                      // >= 0; 0 = off
   float top_p = 1.0f;                     // (0, 1]; 1 = off
   float min_p = 0.0f;                     // [0, 1]; 0 = off
+  float typical_p = 1.0f;                 // (0, 1]; 1 = off (Hugging Face's typical decoding)
   float repetition_penalty = 1.0f;        // [kMinRepetitionPenalty, kMaxRepetitionPenalty]; 1 = off
+  float presence_penalty = 0.0f;          // [-2, 2]; subtracted once from each id generated so far
+  float frequency_penalty = 0.0f;         // [-2, 2]; subtracted per occurrence in the generated ids
+  int32_t no_repeat_ngram_size = 0;       // >= 0; 0 = off; no n-gram of prompt + output occurs twice
+  int32_t min_new_tokens = 0;             // >= 0; the model's eos ids are barred before this many
   std::optional<uint64_t> seed;           // unset: a fresh random seed, reported in GenerationResult::seed
   bool stop_at_eos = true;                // the model's eos ids end generation
   std::vector<int32_t> stop_token_ids;    // extra ids that end generation (in the model's vocabulary)
   std::vector<std::string> stop_strings;  // generation ends once the text contains one (it is cut off)
+  // Id sequences never generated (Hugging Face bad_words_ids): a one-id entry is always barred, a longer
+  // one when the ids so far end with all but its last id. Entries that are one eos id are ignored.
+  std::vector<std::vector<int32_t>> bad_words_ids;
+  // Added to the raw logit of an id (OpenAI logit_bias), each bias in [-100, 100], each id once.
+  std::vector<std::pair<int32_t, float>> logit_bias;
 };
 
 // Below this a temperature divides logits into infinities; above it sampling is uniform anyway.
 inline constexpr float kMinTemperature = 1e-3f, kMaxTemperature = 1e3f;
 inline constexpr float kMinRepetitionPenalty = 1e-2f, kMaxRepetitionPenalty = 1e2f;
+// OpenAI's ranges for presence_penalty, frequency_penalty and logit_bias.
+inline constexpr float kMaxPresencePenalty = 2.0f, kMaxFrequencyPenalty = 2.0f, kMaxLogitBias = 100.0f;
 
 // Throws ortlm::Error naming the first field out of range and the range allowed. `vocab_size` > 0
-// also checks stop_token_ids against the model's vocabulary.
+// also checks the ids of stop_token_ids, bad_words_ids and logit_bias against the model's vocabulary.
 void validate(const GenerationOptions& options, int32_t vocab_size = 0);
 
 // Whether the options pick the most likely token (greedy, or temperature 0): the seed is then unused.

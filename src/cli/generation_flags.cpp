@@ -1,10 +1,33 @@
 #include "cli/generation_flags.hpp"
 
 #include <cstdio>
+#include <cstdlib>
+#include <utility>
 
+#include "cli/token_ids.hpp"
 #include "ortlm/error.hpp"
 
 namespace ortlm::cli {
+
+namespace {
+
+// "ID=BIAS", e.g. "13=-100"; the ranges are validate()'s.
+std::pair<int32_t, float> parse_logit_bias(const std::string& entry) {
+  const size_t equals = entry.find('=');
+  const auto fail = [&entry]() -> void {
+    throw Error("--logit-bias: expected ID=BIAS (a token id, '=', a number), not '" + entry + "'");
+  };
+  if (equals == std::string::npos) fail();
+  const auto ids = parse_token_ids(entry.substr(0, equals), "--logit-bias");
+  if (ids.size() != 1) fail();
+  const std::string bias_text = entry.substr(equals + 1);
+  char* end = nullptr;
+  const float bias = std::strtof(bias_text.c_str(), &end);
+  if (bias_text.empty() || end != bias_text.c_str() + bias_text.size()) fail();
+  return {ids[0], bias};
+}
+
+}  // namespace
 
 void add_generation_flags(CLI::App* cmd, GenerationFlags& flags) {
   GenerationOptions& o = flags.options;
@@ -18,11 +41,26 @@ void add_generation_flags(CLI::App* cmd, GenerationFlags& flags) {
   sampling(cmd->add_option("--top-k", o.top_k, "Keep the K most likely tokens (0 = off)"));
   sampling(cmd->add_option("--top-p", o.top_p, "Nucleus sampling mass in (0, 1] (1 = off)"));
   sampling(cmd->add_option("--min-p", o.min_p, "Drop tokens below min-p x the top probability, in [0, 1]"));
+  sampling(cmd->add_option("--typical-p", o.typical_p, "Typical sampling mass in (0, 1] (1 = off)"));
   sampling(cmd->add_option_function<uint64_t>(
       "--seed", [&o](const uint64_t& seed) { o.seed = seed; },
       "Random seed (default: a random one, printed with the result)"));
   cmd->add_option("--repetition-penalty", o.repetition_penalty,
                   "Penalty for tokens already seen, in [0.01, 100] (1 = off)");
+  cmd->add_option("--presence-penalty", o.presence_penalty,
+                  "Subtracted from the logit of each token generated so far, in [-2, 2]");
+  cmd->add_option("--frequency-penalty", o.frequency_penalty,
+                  "Subtracted per earlier occurrence in the generated tokens, in [-2, 2]");
+  cmd->add_option("--no-repeat-ngram", o.no_repeat_ngram_size,
+                  "No N-gram of the prompt and output occurs twice (0 = off)");
+  cmd->add_option("--min-new-tokens", o.min_new_tokens, "No EOS before this many new tokens");
+  // One value per flag, so that `--bad-words 5 MODEL` leaves MODEL to the positional argument.
+  cmd->add_option("--bad-words", flags.bad_words,
+                  "Ids (comma-separated) never generated in this sequence (repeatable: one sequence each)")
+      ->allow_extra_args(false);
+  cmd->add_option("--logit-bias", flags.logit_bias,
+                  "ID=BIAS: add BIAS, in [-100, 100], to the logit of token ID (repeatable)")
+      ->allow_extra_args(false);
   cmd->add_option("--stop", o.stop_strings, "Stop when the text contains this string (repeatable)");
   cmd->add_option("--stop-id", o.stop_token_ids, "Stop at this token id (repeatable)");
   cmd->add_flag("--ignore-eos", flags.ignore_eos, "Do not stop at the model's EOS tokens");
@@ -33,6 +71,9 @@ GenerationOptions generation_options(const GenerationFlags& flags) {
   if (!flags.sampling_flag_given) options.greedy = true;
   options.stop_at_eos = !flags.ignore_eos;
   try {
+    for (const auto& ids : flags.bad_words)
+      options.bad_words_ids.push_back(parse_token_ids(ids, "--bad-words"));
+    for (const auto& entry : flags.logit_bias) options.logit_bias.push_back(parse_logit_bias(entry));
     validate(options);
   } catch (const Error& e) {
     throw CLI::ValidationError(e.what());

@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "ortlm/generator.hpp"
 
@@ -11,12 +12,15 @@ namespace ortlm::cli {
 
 struct GenerationFlags {
   GenerationOptions options;
+  std::vector<std::string> bad_words;   // --bad-words values: "ID,ID,..." each
+  std::vector<std::string> logit_bias;  // --logit-bias values: "ID=BIAS" each
   bool ignore_eos = false;
   bool sampling_flag_given = false;  // without one, generation is greedy (chat sets it: it samples)
 };
 
-// Adds -n, --greedy, --temperature, --top-k, --top-p, --min-p, --repetition-penalty, --seed, --stop,
-// --stop-id and --ignore-eos to `cmd`.
+// Adds -n, --greedy, --temperature, --top-k, --top-p, --min-p, --typical-p, --seed, --repetition-penalty,
+// --presence-penalty, --frequency-penalty, --no-repeat-ngram, --min-new-tokens, --bad-words,
+// --logit-bias, --stop, --stop-id and --ignore-eos to `cmd`.
 void add_generation_flags(CLI::App* cmd, GenerationFlags& flags);
 
 // The options the flags describe; a value out of range is a usage error (CLI::ValidationError, exit 2)

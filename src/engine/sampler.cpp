@@ -2,7 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
-#include <numeric>
+#include <string>
 
 #include "ortlm/error.hpp"
 
@@ -20,93 +20,75 @@ int32_t first_non_finite(std::span<const float> logits) {
   return -1;
 }
 
+// Validation first: the processors' scratch is sized from the options.
+const GenerationOptions& validated(const GenerationOptions& options, int32_t vocab_size) {
+  validate(options, vocab_size);
+  return options;
+}
+
+[[noreturn]] void no_token_left() {
+  throw Error(
+      "no token is left to choose: every logit is -inf (barred by bad_words_ids, no_repeat_ngram_size "
+      "or min_new_tokens, or by the model)");
+}
+
 }  // namespace
 
-Sampler::Sampler(const GenerationOptions& options, int32_t vocab_size, uint64_t seed)
-    : options_(options), greedy_(is_greedy(options)), rng_(seed) {
-  validate(options, vocab_size);
-  candidates_.reserve(static_cast<size_t>(vocab_size));
-  probs_.reserve(static_cast<size_t>(vocab_size));
-  seen_.assign(static_cast<size_t>(vocab_size), 0);
+Sampler::Sampler(const GenerationOptions& options, int32_t vocab_size, uint64_t seed,
+                 std::span<const int32_t> eos_ids)
+    : options_(validated(options, vocab_size)),
+      greedy_(is_greedy(options)),
+      rng_(seed),
+      processors_(options, vocab_size, eos_ids) {
+  if (!greedy_) candidates_.reserve(static_cast<size_t>(std::max(vocab_size, 0)));
 }
 
-void Sampler::apply_repetition_penalty(std::span<float> logits, std::span<const int32_t> history) {
-  const float penalty = options_.repetition_penalty;
-  for (int32_t id : history) {
-    if (id < 0 || static_cast<size_t>(id) >= logits.size() || seen_[id]) continue;
-    seen_[id] = 1;
-    logits[id] = logits[id] > 0 ? logits[id] / penalty : logits[id] * penalty;
-  }
-  for (int32_t id : history)
-    if (id >= 0 && static_cast<size_t>(id) < seen_.size()) seen_[id] = 0;
-}
-
-int32_t Sampler::next(std::span<float> logits, std::span<const int32_t> history) {
+int32_t Sampler::next(std::span<float> logits, std::span<const int32_t> history, size_t prompt_length) {
   if (const int32_t bad = first_non_finite(logits); bad >= 0)
     throw Error("the model produced a non-finite logit (" + std::to_string(logits[bad]) + " for token id " +
                 std::to_string(bad) + " after " + std::to_string(history.size()) +
                 " tokens): its weights or its export are broken");
-  if (options_.repetition_penalty != 1.0f) apply_repetition_penalty(logits, history);
-  if (greedy_) return static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
+  processors_.apply(logits, history, prompt_length);
+  if (greedy_) {
+    const auto best = std::max_element(logits.begin(), logits.end());  // the first of equal ones, as torch
+    if (best == logits.end() || *best == -INFINITY) no_token_left();
+    return static_cast<int32_t>(best - logits.begin());
+  }
   return sample(logits);
 }
 
 int32_t Sampler::sample(std::span<const float> logits) {
-  const size_t vocab = logits.size();
-  candidates_.resize(vocab);
-  std::iota(candidates_.begin(), candidates_.end(), 0);
-  auto by_logit = [&](int32_t a, int32_t b) {
-    return logits[a] > logits[b] || (logits[a] == logits[b] && a < b);
-  };
-  size_t count = vocab;
-  if (options_.top_k > 0 && static_cast<size_t>(options_.top_k) < vocab) {
-    count = static_cast<size_t>(options_.top_k);
-    std::nth_element(candidates_.begin(), candidates_.begin() + static_cast<long>(count), candidates_.end(),
-                     by_logit);
+  // Barred tokens (-inf) have probability 0: they are left out of the candidates from the start.
+  candidates_.clear();
+  for (size_t i = 0; i < logits.size(); ++i) {
+    const float logit = logits[i] / options_.temperature;  // TemperatureLogitsWarper
+    if (logit > -INFINITY) candidates_.push_back({static_cast<int32_t>(i), logit, 0.0f});
   }
-  // Sorted candidates make top-p a prefix; a full sort is only needed when top-p is on.
-  if (options_.top_p < 1.0f || options_.top_k > 0)
-    std::sort(candidates_.begin(), candidates_.begin() + static_cast<long>(count), by_logit);
+  if (candidates_.empty()) no_token_left();
+  std::span<Candidate> kept(candidates_);
+  kept = kept.first(keep_top_k(kept, options_.top_k));
+  if (options_.top_p < 1.0f) kept = kept.first(keep_top_p(kept, options_.top_p));
+  kept = kept.first(keep_min_p(kept, options_.min_p));
+  kept = kept.first(keep_typical(kept, options_.typical_p));
 
-  // Softmax with temperature over the candidates.
-  const float inv_t = 1.0f / options_.temperature;
-  float max_logit = -INFINITY;
-  for (size_t i = 0; i < count; ++i) max_logit = std::max(max_logit, logits[candidates_[i]]);
-  probs_.resize(count);
+  // The draw: weights exp(logit - max), a uniform point in their sum.
+  float max = -INFINITY;
+  for (const Candidate& c : kept) max = std::max(max, c.logit);
   double total = 0;
-  for (size_t i = 0; i < count; ++i) {
-    probs_[i] = std::exp((logits[candidates_[i]] - max_logit) * inv_t);
-    total += probs_[i];
+  for (Candidate& c : kept) {
+    c.key = std::exp(c.logit - max);
+    total += c.key;
   }
-  if (options_.top_p < 1.0f) {
-    double cumulative = 0;
-    size_t keep = 0;
-    while (keep < count) {
-      cumulative += probs_[keep++] / total;
-      if (cumulative >= options_.top_p) break;
-    }
-    count = keep;
-  }
-  if (options_.min_p > 0.0f) {
-    // The largest probability is exp(0) = 1 before normalisation.
-    const float floor = options_.min_p;
-    size_t keep = 0;
-    for (size_t i = 0; i < count; ++i)
-      if (probs_[i] >= floor) {
-        probs_[keep] = probs_[i];
-        candidates_[keep++] = candidates_[i];
-      }
-    count = std::max<size_t>(keep, 1);
-  }
-  total = 0;
-  for (size_t i = 0; i < count; ++i) total += probs_[i];
+  if (!(total > 0 && total < INFINITY))  // a logit overflowed when divided by a small temperature
+    throw Error("the logits divided by the temperature " + std::to_string(options_.temperature) +
+                " are not finite: use a larger temperature");
   std::uniform_real_distribution<double> uniform(0.0, total);
   double r = uniform(rng_);
-  for (size_t i = 0; i < count; ++i) {
-    r -= probs_[i];
-    if (r <= 0) return candidates_[i];
+  for (const Candidate& c : kept) {
+    r -= c.key;
+    if (r <= 0) return c.id;
   }
-  return candidates_[count - 1];
+  return kept.back().id;
 }
 
 }  // namespace ortlm::engine

@@ -1,33 +1,39 @@
 #pragma once
-// Chooses the next token from logits: greedy, or sampling with repetition penalty, temperature,
-// top-k, top-p and min-p (applied in that order, as Hugging Face transformers does), seeded.
+// Chooses the next token from logits: the logits processors (logits_processors.hpp), then greedy
+// (argmax) or, when sampling, the warpers (sampling_warpers.hpp) and a seeded draw. The order of both
+// is Hugging Face transformers' (logits_processors.hpp says where it comes from).
+#include <cstddef>
 #include <cstdint>
 #include <random>
 #include <span>
 #include <vector>
 
+#include "engine/logits_processors.hpp"
+#include "engine/sampling_warpers.hpp"
 #include "ortlm/generator.hpp"
 
 namespace ortlm::engine {
 
 class Sampler {
  public:
-  // `options` must have passed validate(); `seed` is the seed to use (GenerationOptions::seed or drawn).
-  Sampler(const GenerationOptions& options, int32_t vocab_size, uint64_t seed);
-  // `logits` is scratch space: it is modified. `history` are the ids seen so far (for penalties).
-  // Throws ortlm::Error when the logits hold NaN or +inf (a broken model must not emit garbage).
-  int32_t next(std::span<float> logits, std::span<const int32_t> history);
+  // `options` are validated here (throws ortlm::Error); `seed` is the seed to use (GenerationOptions::seed
+  // or drawn); `eos_ids` are the model's (for min_new_tokens and bad_words_ids).
+  Sampler(const GenerationOptions& options, int32_t vocab_size, uint64_t seed,
+          std::span<const int32_t> eos_ids);
+
+  // `logits` is scratch space: it is modified. `history` is the prompt followed by the ids generated so
+  // far; its first `prompt_length` ids are the prompt. Throws ortlm::Error when the logits hold NaN or
+  // +inf (a broken model must not emit garbage) or when the processors left no token to choose.
+  int32_t next(std::span<float> logits, std::span<const int32_t> history, size_t prompt_length);
 
  private:
-  void apply_repetition_penalty(std::span<float> logits, std::span<const int32_t> history);
   int32_t sample(std::span<const float> logits);
 
   GenerationOptions options_;
   bool greedy_;
   std::mt19937_64 rng_;
-  std::vector<int32_t> candidates_;  // reused every step: no per-token allocation
-  std::vector<float> probs_;
-  std::vector<uint8_t> seen_;
+  LogitsProcessors processors_;
+  std::vector<Candidate> candidates_;  // reused every step: no per-token allocation
 };
 
 }  // namespace ortlm::engine

@@ -14,7 +14,7 @@ Sequence::Sequence(RequestId id, std::vector<int32_t> prompt_ids, const Generati
       options_(options),
       eos_ids_(model.config().eos_token_ids),
       tokenizer_(model.tokenizer()),
-      sampler_(options, model.config().vocab_size, seed),
+      sampler_(options, model.config().vocab_size, seed, model.config().eos_token_ids),
       stop_filter_(options.stop_strings),
       on_token_(std::move(on_token)) {
   tokens_.reserve(prompt_length_ + static_cast<size_t>(options.max_new_tokens));
@@ -39,7 +39,7 @@ bool Sequence::is_eos(int32_t id) const {
 bool Sequence::accept(std::span<float> logits, int32_t context_length) {
   int32_t id = 0;
   try {
-    id = sampler_.next(logits, tokens_);
+    id = sampler_.next(logits, tokens_, prompt_length_);
   } catch (const Error& e) {
     finish(StopReason::error, e.what());
     return true;
