@@ -34,8 +34,8 @@
  *   - A model may be shared by any number of generators on any number of threads; the model
  *     functions (info, tokenize, detokenize, chat template) may be called concurrently.
  *   - A generator is used by one thread at a time (one per thread or per request stream).
- *   - Generations on generators of the same model currently run one at a time (a later one waits
- *     for the running one). The batched engine (ortlm_engine_*, below) will run them together.
+ *   - Generators of the same model run at the same time: each has its own KV cache and buffers,
+ *     and they share the model's weights and ONNX Runtime session.
  *   - A token callback may call the model functions, but not ortlm_generate* (the call fails with
  *     ORTLM_ERROR_INVALID_ARGUMENT rather than deadlock).
  *   - ortlm_last_error() is per thread.
@@ -87,7 +87,9 @@ typedef enum ortlm_stop_reason {
   ORTLM_STOP_STRING = 2,       /* one of stop_strings (cut from the text) */
   ORTLM_STOP_MAX_TOKENS = 3,   /* max_new_tokens reached */
   ORTLM_STOP_CONTEXT_FULL = 4, /* the model's context length reached */
-  ORTLM_STOP_CANCELLED = 5     /* the token callback returned nonzero */
+  ORTLM_STOP_CANCELLED = 5,    /* the token callback returned nonzero */
+  ORTLM_STOP_ERROR = 6         /* the request failed (batched engine requests; ortlm_generate returns
+                                  an error status instead) */
 } ortlm_stop_reason;
 
 /* ---- Library ---------------------------------------------------------------------------------- */

@@ -114,7 +114,6 @@ ortlm_status generate(const char* fn, ortlm_generator* generator, std::span<cons
       };
     auto result = std::make_unique<ortlm_result>();
     {
-      std::lock_guard lock(g.shared->generate_mutex);
       GeneratingScope scope;
       result->result = g.generator.generate(prompt_ids, options, on_token);
     }
@@ -149,6 +148,8 @@ const char* ortlm_stop_reason_string(ortlm_stop_reason reason) {
       return "context_full";
     case ORTLM_STOP_CANCELLED:
       return "cancelled";
+    case ORTLM_STOP_ERROR:
+      return "error";
   }
   return "unknown";
 }
@@ -260,6 +261,9 @@ ortlm_status ortlm_result_stop_reason(const ortlm_result* result, ortlm_stop_rea
         break;
       case StopReason::cancelled:
         *out_reason = ORTLM_STOP_CANCELLED;
+        break;
+      case StopReason::error:
+        *out_reason = ORTLM_STOP_ERROR;
         break;
     }
   });

@@ -80,9 +80,6 @@ void write_defaults(T* out, size_t struct_size, T defaults, size_t first_size, c
 // What a model handle and the generators made from it share, so that either may be freed first.
 struct SharedModel {
   std::shared_ptr<Model> model;
-  // A Model has one runner (one KV cache): generations on it must not overlap. The batched engine
-  // will lift this; until then generators of one model take turns.
-  std::mutex generate_mutex;
   // Loaded on first use: a model whose template cannot be read still generates.
   std::mutex template_mutex;
   std::optional<ChatTemplate> chat_template;

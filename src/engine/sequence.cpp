@@ -17,9 +17,12 @@ Sequence::Sequence(RequestId id, std::vector<int32_t> prompt_ids, const Generati
       sampler_(options, model.config().vocab_size, seed, model.config().eos_token_ids),
       stop_filter_(options.stop_strings),
       on_token_(std::move(on_token)) {
-  tokens_.reserve(prompt_length_ + static_cast<size_t>(options.max_new_tokens));
+  // What can be generated is bounded by the context too (max_new_tokens may be INT32_MAX).
+  const auto most_new = static_cast<size_t>(std::clamp<int64_t>(
+      std::min<int64_t>(options.max_new_tokens, int64_t{model.config().context_length} + 1), 0, INT32_MAX));
+  tokens_.reserve(prompt_length_ + most_new);
   result_.prompt_ids.assign(tokens_.begin(), tokens_.end());
-  result_.new_ids.reserve(static_cast<size_t>(options.max_new_tokens));
+  result_.new_ids.reserve(most_new);
   result_.seed = seed;
   if (tokenizer_) {
     detokenizer_.emplace(*tokenizer_, true);
