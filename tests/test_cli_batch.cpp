@@ -122,5 +122,23 @@ TEST(CliBatch, BadPromptsFilesAndFlagsAreNamed) {
   EXPECT_NE(missing.output.find("/nonexistent/prompts.txt"), std::string::npos) << missing.output;
 }
 
+TEST(CliBatch, LogprobsInEveryJsonObject) {
+  const auto r =
+      test::run_command(cli() + "-p 'Once upon a time' -p 'The dog' -n 4 --logprobs 2 --json 2>/dev/null");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  for (const auto& line : json_lines(r.output)) {
+    ASSERT_EQ(line["logprobs"].size(), 4u) << line;
+    for (size_t i = 0; i < 4; ++i) {
+      const auto& step = line["logprobs"][i];
+      EXPECT_EQ(step["id"], line["new_ids"][i]);
+      EXPECT_LE(step["logprob"].get<double>(), 0.0);
+      ASSERT_EQ(step["top"].size(), 2u);
+      // Greedy: the chosen token is the most likely one.
+      EXPECT_EQ(step["top"][0]["id"], step["id"]);
+    }
+  }
+  EXPECT_EQ(test::run_command(cli() + "-p x --logprobs 21 2>&1").exit_code, 2);
+}
+
 }  // namespace
 }  // namespace ortlm

@@ -38,6 +38,9 @@ struct GenerationOptions {
   std::vector<std::vector<int32_t>> bad_words_ids;
   // Added to the raw logit of an id (OpenAI logit_bias), each bias in [-100, 100], each id once.
   std::vector<std::pair<int32_t, float>> logit_bias;
+  // Report the log-probability of each new token and of the `logprobs` most likely ones, in
+  // [0, kMaxLogprobs]; 0 = off. From the model's raw logits, before any processor (as OpenAI reports).
+  int32_t logprobs = 0;
 };
 
 // Below this a temperature divides logits into infinities; above it sampling is uniform anyway.
@@ -45,6 +48,7 @@ inline constexpr float kMinTemperature = 1e-3f, kMaxTemperature = 1e3f;
 inline constexpr float kMinRepetitionPenalty = 1e-2f, kMaxRepetitionPenalty = 1e2f;
 // OpenAI's ranges for presence_penalty, frequency_penalty and logit_bias.
 inline constexpr float kMaxPresencePenalty = 2.0f, kMaxFrequencyPenalty = 2.0f, kMaxLogitBias = 100.0f;
+inline constexpr int32_t kMaxLogprobs = 20;  // OpenAI's top_logprobs limit
 
 // Throws ortlm::Error naming the first field out of range and the range allowed. `vocab_size` > 0
 // also checks the ids of stop_token_ids, bad_words_ids and logit_bias against the model's vocabulary.
@@ -59,13 +63,25 @@ inline bool is_greedy(const GenerationOptions& options) {
 enum class StopReason { eos, stop_token, stop_string, max_tokens, context_full, cancelled, error };
 const char* to_string(StopReason reason);
 
+struct TokenLogprob {
+  int32_t id = 0;
+  float logprob = 0;  // natural log of the softmax of the raw logits
+};
+
+// One new token's log-probability and the most likely alternatives at that step (most likely first).
+struct StepLogprobs {
+  TokenLogprob chosen;
+  std::vector<TokenLogprob> top;
+};
+
 struct GenerationResult {
   std::vector<int32_t> prompt_ids;
   std::vector<int32_t> new_ids;
   std::string text;  // decoded text of new_ids (empty when the model has no tokenizer)
   StopReason stop_reason = StopReason::max_tokens;
-  uint64_t seed = 0;  // the sampling seed used (given, or drawn at random)
-  std::string error;  // why the request failed (stop_reason error), else empty
+  uint64_t seed = 0;                   // the sampling seed used (given, or drawn at random)
+  std::string error;                   // why the request failed (stop_reason error), else empty
+  std::vector<StepLogprobs> logprobs;  // one per new token when GenerationOptions::logprobs > 0
   double prefill_seconds = 0;
   double decode_seconds = 0;
   double decode_tokens_per_second() const;

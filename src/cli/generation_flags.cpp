@@ -63,6 +63,8 @@ void add_generation_flags(CLI::App* cmd, GenerationFlags& flags) {
       ->allow_extra_args(false);
   cmd->add_option("--stop", o.stop_strings, "Stop when the text contains this string (repeatable)");
   cmd->add_option("--stop-id", o.stop_token_ids, "Stop at this token id (repeatable)");
+  cmd->add_option("--logprobs", o.logprobs,
+                  "With --json: each new token's log-probability and the N most likely, N in [0, 20]");
   cmd->add_flag("--ignore-eos", flags.ignore_eos, "Do not stop at the model's EOS tokens");
 }
 
@@ -93,6 +95,14 @@ nlohmann::ordered_json result_json(const std::string& prompt, const GenerationRe
                               {"prefill_ms", result.prefill_seconds * 1e3},
                               {"decode_ms", result.decode_seconds * 1e3},
                               {"tokens_per_second", result.decode_tokens_per_second()}};
+  if (!result.logprobs.empty()) {
+    auto& steps = json["logprobs"] = nlohmann::ordered_json::array();
+    for (const auto& step : result.logprobs) {
+      nlohmann::ordered_json top = nlohmann::ordered_json::array();
+      for (const auto& t : step.top) top.push_back({{"id", t.id}, {"logprob", t.logprob}});
+      steps.push_back({{"id", step.chosen.id}, {"logprob", step.chosen.logprob}, {"top", std::move(top)}});
+    }
+  }
   if (!result.error.empty()) json["error"] = result.error;
   return json;
 }

@@ -66,6 +66,19 @@ PromptSpec parse_json_line(const std::string& line, const std::string& where,
     } else if (key == "seed") {
       o.seed = get<uint64_t>(value, where, k);
       o.greedy = false;
+    } else if (key == "typical_p") {
+      o.typical_p = get<float>(value, where, k);
+      o.greedy = false;
+    } else if (key == "no_repeat_ngram_size") {
+      o.no_repeat_ngram_size = get<int32_t>(value, where, k);
+    } else if (key == "min_new_tokens") {
+      o.min_new_tokens = get<int32_t>(value, where, k);
+    } else if (key == "presence_penalty") {
+      o.presence_penalty = get<float>(value, where, k);
+    } else if (key == "frequency_penalty") {
+      o.frequency_penalty = get<float>(value, where, k);
+    } else if (key == "logprobs") {
+      o.logprobs = get<int32_t>(value, where, k);
     } else if (key == "stop") {
       o.stop_strings = strings(value, where, k);
     } else if (key == "stop_ids") {
@@ -73,7 +86,8 @@ PromptSpec parse_json_line(const std::string& line, const std::string& where,
     } else {
       throw Error(where + ": unknown key \"" + key +
                   "\" (known: prompt, ids, max_new_tokens, greedy, temperature, top_k, top_p, min_p, "
-                  "repetition_penalty, seed, stop, stop_ids)");
+                  "typical_p, repetition_penalty, no_repeat_ngram_size, min_new_tokens, presence_penalty, "
+                  "frequency_penalty, logprobs, seed, stop, stop_ids)");
     }
   }
   if (!has_prompt) throw Error(where + ": no \"prompt\" or \"ids\"");

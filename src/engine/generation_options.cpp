@@ -59,6 +59,9 @@ void validate(const GenerationOptions& options, int32_t vocab_size) {
   if (options.min_new_tokens < 0) out_of_range("min_new_tokens", options.min_new_tokens, ">= 0");
   for (const auto& stop : options.stop_strings)
     if (stop.empty()) throw Error("a stop string must not be empty");
+  if (options.logprobs < 0 || options.logprobs > kMaxLogprobs)
+    out_of_range("logprobs", options.logprobs, "[0, 20]");
+  static_assert(kMaxLogprobs == 20, "the message above states the range");
   for (int32_t id : options.stop_token_ids) check_token_id("stop token id", id, vocab_size);
   for (size_t i = 0; i < options.bad_words_ids.size(); ++i) {
     if (options.bad_words_ids[i].empty())

@@ -195,9 +195,7 @@ void Engine::Impl::decode() {
 void Engine::Impl::sample_rows(const model::Logits& logits) {
   const auto& rows = scheduler_.running();
   for (size_t r = 0; r < rows.size(); ++r) {
-    const auto row = logits.at(r);
-    std::copy(row.begin(), row.end(), scratch_logits_.begin());
-    rows[r]->accept(scratch_logits_, runner_.context_length());
+    rows[r]->accept(logits.at(r), scratch_logits_, runner_.context_length());
   }
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "engine/logprobs.hpp"
 #include "ortlm/error.hpp"
 
 namespace ortlm::engine {
@@ -23,6 +24,7 @@ Sequence::Sequence(RequestId id, std::vector<int32_t> prompt_ids, const Generati
   tokens_.reserve(prompt_length_ + most_new);
   result_.prompt_ids.assign(tokens_.begin(), tokens_.end());
   result_.new_ids.reserve(most_new);
+  if (options.logprobs > 0) result_.logprobs.reserve(most_new);
   result_.seed = seed;
   if (tokenizer_) {
     detokenizer_.emplace(*tokenizer_, true);
@@ -39,14 +41,16 @@ bool Sequence::is_eos(int32_t id) const {
   return options_.stop_at_eos && std::find(eos_ids_.begin(), eos_ids_.end(), id) != eos_ids_.end();
 }
 
-bool Sequence::accept(std::span<float> logits, int32_t context_length) {
+bool Sequence::accept(std::span<const float> logits, std::span<float> scratch, int32_t context_length) {
   int32_t id = 0;
   try {
-    id = sampler_.next(logits, tokens_, prompt_length_);
+    std::copy(logits.begin(), logits.end(), scratch.begin());
+    id = sampler_.next(scratch, tokens_, prompt_length_);
   } catch (const Error& e) {
     finish(StopReason::error, e.what());
     return true;
   }
+  if (options_.logprobs > 0) step_logprobs(logits, id, options_.logprobs, result_.logprobs.emplace_back());
   tokens_.push_back(id);
   result_.new_ids.push_back(id);
   const bool eos = is_eos(id);

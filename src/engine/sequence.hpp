@@ -37,10 +37,10 @@ class Sequence {
   // The most tokens this sequence may still generate: max_new_tokens and the context both bound it.
   int64_t budget(int32_t context_length) const;
 
-  // Picks the next token from this row's logits (scratch: modified), appends it and streams its
-  // text. Returns whether the sequence is now finished. A sampling failure (non-finite logits)
-  // finishes it with StopReason::error.
-  bool accept(std::span<float> logits, int32_t context_length);
+  // Picks the next token from this row's raw logits (copied into `scratch`, which the processors
+  // modify), appends it, records its logprobs when asked, and streams its text. Returns whether the
+  // sequence is now finished. A sampling failure (non-finite logits) finishes it with StopReason::error.
+  bool accept(std::span<const float> logits, std::span<float> scratch, int32_t context_length);
   // Ends the sequence (cancelled, error, or max_tokens before any pass), flushing held-back text.
   void finish(StopReason reason, std::string error = {});
 
