@@ -53,10 +53,10 @@
 #include <stdint.h>
 
 #define ORTLM_VERSION_MAJOR 0
-#define ORTLM_VERSION_MINOR 1
+#define ORTLM_VERSION_MINOR 2
 #define ORTLM_VERSION_PATCH 0
 /* Incremented with every addition to this API (functions, enum values, struct fields). */
-#define ORTLM_API_VERSION 1
+#define ORTLM_API_VERSION 2
 
 /* Every function is exported from libortlm.so even if the library is built with hidden visibility. */
 #if defined(__GNUC__) || defined(__clang__)
@@ -103,7 +103,8 @@ ORTLM_API int ortlm_api_version(void);
 ORTLM_API const char* ortlm_last_error(void);
 /* "ok", "invalid_argument", ... (static storage; "unknown" for values this library does not know). */
 ORTLM_API const char* ortlm_status_string(ortlm_status status);
-/* "eos", "stop_token", "stop_string", "max_tokens", "context_full", "cancelled" (static storage). */
+/* "eos", "stop_token", "stop_string", "max_tokens", "context_full", "cancelled", "error" (static
+ * storage). */
 ORTLM_API const char* ortlm_stop_reason_string(ortlm_stop_reason reason);
 
 /* ---- Extensible structs -------------------------------------------------------------------------
@@ -208,6 +209,13 @@ typedef struct ortlm_generation_options {
   size_t stop_token_id_count;
   const char* const* stop_strings; /* generation ends once the text contains one (cut off) */
   size_t stop_string_count;
+  /* Since API version 2 (read only when struct_size covers them; see ORTLM_HAS_FIELD). */
+  float typical_p;              /* default 1 = off; (0, 1] */
+  int32_t no_repeat_ngram_size; /* default 0 = off */
+  int32_t min_new_tokens;       /* default 0; eos ids barred before this many new tokens */
+  float presence_penalty;       /* default 0; [-2, 2], OpenAI semantics over the generated ids */
+  float frequency_penalty;      /* default 0; [-2, 2] */
+  int32_t logprobs;             /* default 0 = off; [0, 20]: see ortlm_result_logprobs */
 } ortlm_generation_options;
 
 ORTLM_API ortlm_status ortlm_generation_options_init(ortlm_generation_options* options, size_t struct_size);
@@ -235,6 +243,46 @@ ORTLM_API ortlm_status ortlm_generate_text(ortlm_generator* generator, const cha
                                            ortlm_token_callback callback, void* user_data,
                                            ortlm_result** out_result);
 
+/* ---- Engine: many requests per forward pass (API version 2) ------------------------------------
+ * An engine queues requests and runs them in batches: each ortlm_engine_step runs one forward pass
+ * (a prefill of newly admitted requests, or one token for every running one). Results are taken
+ * one at a time as requests finish. One thread steps an engine; ortlm_engine_abort may be called
+ * from any thread (and from a token callback). Several engines may share one model. */
+
+typedef struct ortlm_engine ortlm_engine;
+
+typedef struct ortlm_engine_options {
+  size_t struct_size;
+  int32_t max_batch_rows; /* sequences per forward pass, [1, 256]; default 16 */
+  int32_t prefill_chunk;  /* prompt tokens per row per pass, >= 1; default 512 */
+} ortlm_engine_options;
+
+ORTLM_API ortlm_status ortlm_engine_options_init(ortlm_engine_options* options, size_t struct_size);
+/* `options` may be NULL (defaults). The engine keeps the model's weights alive. */
+ORTLM_API ortlm_status ortlm_engine_create(ortlm_model* model, const ortlm_engine_options* options,
+                                           ortlm_engine** out_engine);
+ORTLM_API void ortlm_engine_free(ortlm_engine* engine);
+/* Queues a request (checked now: a bad option, id or prompt length fails here and queues nothing).
+ * The callback, if any, runs inside ortlm_engine_step on the stepping thread. */
+ORTLM_API ortlm_status ortlm_engine_add_request(ortlm_engine* engine, const int32_t* prompt_ids,
+                                                size_t prompt_count, const ortlm_generation_options* options,
+                                                ortlm_token_callback callback, void* user_data,
+                                                uint64_t* out_request_id);
+ORTLM_API ortlm_status ortlm_engine_add_request_text(ortlm_engine* engine, const char* prompt,
+                                                     size_t prompt_length,
+                                                     const ortlm_generation_options* options,
+                                                     ortlm_token_callback callback, void* user_data,
+                                                     uint64_t* out_request_id);
+/* Ends a request at the next step (stop reason cancelled). Unknown or finished ids are ignored. */
+ORTLM_API ortlm_status ortlm_engine_abort(ortlm_engine* engine, uint64_t request_id);
+/* One forward pass. *out_has_unfinished (may be NULL) is 1 while requests remain. A request that
+ * fails (e.g. a broken model's NaN logits) finishes with ORTLM_STOP_ERROR; the others go on. */
+ORTLM_API ortlm_status ortlm_engine_step(ortlm_engine* engine, int* out_has_unfinished);
+/* The next finished request's result (a new result to free), in finishing order; *out_result is
+ * NULL (and ORTLM_OK) when none is waiting. */
+ORTLM_API ortlm_status ortlm_engine_take_finished(ortlm_engine* engine, uint64_t* out_request_id,
+                                                  ortlm_result** out_result);
+
 /* ---- Results ---------------------------------------------------------------------------------- */
 
 ORTLM_API void ortlm_result_free(ortlm_result* result);
@@ -253,6 +301,21 @@ ORTLM_API ortlm_status ortlm_result_seed(const ortlm_result* result, uint64_t* o
  * Any out-pointer may be NULL. */
 ORTLM_API ortlm_status ortlm_result_timings(const ortlm_result* result, double* out_prefill_seconds,
                                             double* out_decode_seconds, double* out_decode_tokens_per_second);
+/* Why the request failed (ORTLM_STOP_ERROR), else "". Valid until the result is freed. */
+ORTLM_API ortlm_status ortlm_result_error(const ortlm_result* result, const char** out_message);
+
+typedef struct ortlm_token_logprob {
+  int32_t id;
+  float logprob; /* natural log of the softmax of the model's raw logits at that step */
+} ortlm_token_logprob;
+
+/* Steps with logprobs: one per new token when the options asked for logprobs, else 0. */
+ORTLM_API ortlm_status ortlm_result_logprobs_count(const ortlm_result* result, size_t* out_steps);
+/* Step `step`'s chosen token and the options' `logprobs` most likely ones (most likely first; the
+ * array belongs to the result). */
+ORTLM_API ortlm_status ortlm_result_logprobs(const ortlm_result* result, size_t step,
+                                             ortlm_token_logprob* out_chosen,
+                                             const ortlm_token_logprob** out_top, size_t* out_top_count);
 
 #ifdef __cplusplus
 }

@@ -15,9 +15,11 @@ namespace {
 constexpr size_t kGenerationOptionsV1Size =
     offsetof(ortlm_generation_options, stop_string_count) + sizeof(size_t);
 
-// Set while ortlm_generate runs on this thread: a token callback calling it again would wait for
-// the model its own generation holds.
+// Set while ortlm_generate runs on this thread: a token callback calling it again would re-enter
+// its own generator.
 thread_local bool generating = false;
+
+}  // namespace
 
 GenerationOptions generation_options(const ortlm_generation_options* c, const char* fn) {
   GenerationOptions options;
@@ -41,6 +43,14 @@ GenerationOptions generation_options(const ortlm_generation_options* c, const ch
     const std::string at = "options->stop_strings[" + std::to_string(i) + "]";
     require(c->stop_strings[i], fn, at.c_str());
     options.stop_strings.emplace_back(c->stop_strings[i]);
+  }
+  if (ORTLM_HAS_FIELD(c, logprobs)) {  // API version 2
+    options.typical_p = c->typical_p;
+    options.no_repeat_ngram_size = c->no_repeat_ngram_size;
+    options.min_new_tokens = c->min_new_tokens;
+    options.presence_penalty = c->presence_penalty;
+    options.frequency_penalty = c->frequency_penalty;
+    options.logprobs = c->logprobs;
   }
   return options;
 }
@@ -74,6 +84,20 @@ void check_request(const Model& model, std::span<const int32_t> prompt, Generati
     options.max_new_tokens = std::min(options.max_new_tokens, config.context_length + 1);
 }
 
+std::vector<int32_t> encode_prompt(const Model& model, std::string_view text, const char* fn) {
+  const Tokenizer* tokenizer = model.tokenizer();
+  if (!tokenizer)
+    fail(ORTLM_ERROR_NOT_FOUND, std::string(fn) + ": " + model.folder().string() +
+                                    ": the model has no tokenizer.json; give token ids");
+  try {
+    return tokenizer->encode_ids(text, true);  // as Generator::generate(text) encodes
+  } catch (const Error& e) {
+    fail(ORTLM_ERROR_INVALID_ARGUMENT, std::string(fn) + ": prompt: " + e.what());
+  }
+}
+
+namespace {
+
 struct GeneratingScope {
   GeneratingScope() { generating = true; }
   ~GeneratingScope() { generating = false; }
@@ -93,15 +117,7 @@ ortlm_status generate(const char* fn, ortlm_generator* generator, std::span<cons
     const Model& model = *g.shared->model;
     std::vector<int32_t> encoded;
     if (prompt_text) {
-      const Tokenizer* tokenizer = model.tokenizer();
-      if (!tokenizer)
-        fail(ORTLM_ERROR_NOT_FOUND, std::string(fn) + ": " + model.folder().string() +
-                                        ": the model has no tokenizer.json; give token ids (ortlm_generate)");
-      try {
-        encoded = tokenizer->encode_ids(*prompt_text, true);  // as Generator::generate(text) encodes
-      } catch (const Error& e) {
-        fail(ORTLM_ERROR_INVALID_ARGUMENT, std::string(fn) + ": prompt: " + e.what());
-      }
+      encoded = encode_prompt(model, *prompt_text, fn);
       prompt_ids = encoded;
     }
     check_request(model, prompt_ids, options, fn);
@@ -112,12 +128,12 @@ ortlm_status generate(const char* fn, ortlm_generator* generator, std::span<cons
         g.piece.assign(text);
         return callback(id, g.piece.c_str(), g.piece.size(), user_data) == 0;
       };
-    auto result = std::make_unique<ortlm_result>();
+    GenerationResult generated;
     {
       GeneratingScope scope;
-      result->result = g.generator.generate(prompt_ids, options, on_token);
+      generated = g.generator.generate(prompt_ids, options, on_token);
     }
-    *out_result = result.release();
+    *out_result = make_result(std::move(generated)).release();
   });
 }
 
@@ -158,6 +174,12 @@ ortlm_status ortlm_generation_options_init(ortlm_generation_options* options, si
   return guard(ORTLM_ERROR_INTERNAL, [&] {
     const GenerationOptions defaults;  // one source of truth for the defaults
     ortlm_generation_options c{};
+    c.typical_p = defaults.typical_p;
+    c.no_repeat_ngram_size = defaults.no_repeat_ngram_size;
+    c.min_new_tokens = defaults.min_new_tokens;
+    c.presence_penalty = defaults.presence_penalty;
+    c.frequency_penalty = defaults.frequency_penalty;
+    c.logprobs = defaults.logprobs;
     c.max_new_tokens = defaults.max_new_tokens;
     c.greedy = defaults.greedy ? 1 : 0;
     c.temperature = defaults.temperature;
@@ -237,6 +259,37 @@ ortlm_status ortlm_result_text(const ortlm_result* result, const char** out_text
     const std::string& text = result_of(result, "ortlm_result_text").text;
     *out_text = text.c_str();
     *out_length = text.size();
+  });
+}
+
+ortlm_status ortlm_result_error(const ortlm_result* result, const char** out_message) {
+  return guard(ORTLM_ERROR_INTERNAL, [&] {
+    require(out_message, "ortlm_result_error", "out_message") = nullptr;
+    *out_message = result_of(result, "ortlm_result_error").error.c_str();
+  });
+}
+
+ortlm_status ortlm_result_logprobs_count(const ortlm_result* result, size_t* out_steps) {
+  return guard(ORTLM_ERROR_INTERNAL, [&] {
+    require(out_steps, "ortlm_result_logprobs_count", "out_steps") = 0;
+    *out_steps = result_of(result, "ortlm_result_logprobs_count").logprobs.size();
+  });
+}
+
+ortlm_status ortlm_result_logprobs(const ortlm_result* result, size_t step, ortlm_token_logprob* out_chosen,
+                                   const ortlm_token_logprob** out_top, size_t* out_top_count) {
+  constexpr const char* fn = "ortlm_result_logprobs";
+  return guard(ORTLM_ERROR_INTERNAL, [&] {
+    require(out_chosen, fn, "out_chosen") = {};
+    require(out_top, fn, "out_top") = nullptr;
+    require(out_top_count, fn, "out_top_count") = 0;
+    const auto& steps = result_of(result, fn).logprobs;
+    if (step >= steps.size())
+      fail(ORTLM_ERROR_INVALID_ARGUMENT,
+           std::string(fn) + ": step " + std::to_string(step) + " of " + std::to_string(steps.size()));
+    *out_chosen = {steps[step].chosen.id, steps[step].chosen.logprob};
+    *out_top = result->top[step].data();
+    *out_top_count = result->top[step].size();
   });
 }
 

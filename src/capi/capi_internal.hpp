@@ -7,8 +7,10 @@
 #include <mutex>
 #include <new>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ortlm/ortlm.h"
 #include "ortlm/ortlm.hpp"
@@ -85,6 +87,15 @@ struct SharedModel {
   std::optional<ChatTemplate> chat_template;
 };
 
+// The C options as the C++ API's (fields read only as far as struct_size covers them; NULL = defaults).
+GenerationOptions generation_options(const ortlm_generation_options* c, const char* fn);
+// Checks a request as the engine would, but with INVALID_ARGUMENT (the caller's mistake) for what
+// the C++ API reports as a generic error; caps max_new_tokens at what the context allows.
+void check_request(const Model& model, std::span<const int32_t> prompt, GenerationOptions& options,
+                   const char* fn);
+// `text` encoded as a text prompt is (BOS added as the model is configured).
+std::vector<int32_t> encode_prompt(const Model& model, std::string_view text, const char* fn);
+
 // Copies `text` into a caller buffer under the two-call pattern (NUL-terminated).
 void copy_text_out(std::string_view text, char* buffer, size_t capacity, size_t* out_length,
                    const char* function);
@@ -103,4 +114,9 @@ struct ortlm_generator {
 
 struct ortlm_result {
   ortlm::GenerationResult result;
+  std::vector<std::vector<ortlm_token_logprob>> top;  // result.logprobs[i].top, as C structs
 };
+
+namespace ortlm::capi {
+std::unique_ptr<ortlm_result> make_result(GenerationResult&& result);
+}

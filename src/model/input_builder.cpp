@@ -56,6 +56,9 @@ int64_t InputBuilder::build(const ForwardBatch& batch, const KvCache& kv, const 
   const auto b = static_cast<int64_t>(rows);
   const auto t = static_cast<size_t>(columns), w = static_cast<size_t>(width);
   count_ = 0;
+  // The mask grows by a column per step: sized for the cache's capacity once per wave, not per step.
+  const size_t most_mask = rows * static_cast<size_t>(std::max<int64_t>(kv.capacity(), total));
+  if (mask_.capacity() < most_mask) mask_.reserve(most_mask);
 
   // Row r's n new tokens take the last n of the T columns; the columns before are padding.
   fill_integers(ids_, layout_.input_ids.type, rows * t, [&](size_t i) -> int64_t {

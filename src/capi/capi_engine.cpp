@@ -1,0 +1,178 @@
+// The C API's engine: many requests per forward pass, stepped by the caller (include/ortlm/ortlm.h).
+#include <deque>
+#include <map>
+#include <mutex>
+#include <utility>
+
+#include "capi/capi_internal.hpp"
+
+namespace ortlm::capi {
+
+std::unique_ptr<ortlm_result> make_result(GenerationResult&& result) {
+  auto out = std::make_unique<ortlm_result>();
+  out->result = std::move(result);
+  for (const auto& step : out->result.logprobs) {
+    auto& top = out->top.emplace_back();
+    for (const auto& t : step.top) top.push_back({t.id, t.logprob});
+  }
+  return out;
+}
+
+namespace {
+
+constexpr size_t kEngineOptionsV1Size = offsetof(ortlm_engine_options, prefill_chunk) + sizeof(int32_t);
+
+EngineOptions engine_options(const ortlm_engine_options* c, const char* fn) {
+  EngineOptions options;
+  if (!c) return options;
+  check_struct_size(c->struct_size, kEngineOptionsV1Size, sizeof(ortlm_engine_options), fn, "options");
+  options.max_batch_rows = c->max_batch_rows;
+  options.prefill_chunk = c->prefill_chunk;
+  return options;
+}
+
+}  // namespace
+}  // namespace ortlm::capi
+
+using namespace ortlm;
+using namespace ortlm::capi;
+
+// A request's callback context: the C callback and its user pointer, and the text of one call
+// (NUL-terminated for C). Owned by the engine handle until the request's result is taken.
+struct CallbackContext {
+  ortlm_token_callback callback;
+  void* user_data;
+  std::string piece;
+};
+
+struct ortlm_engine {
+  std::shared_ptr<SharedModel> shared;
+  Engine engine;
+  std::map<RequestId, std::unique_ptr<CallbackContext>> callbacks;
+  std::deque<std::pair<RequestId, GenerationResult>> finished;
+  bool stepping = false;
+};
+
+namespace {
+
+ortlm_status add_request(const char* fn, ortlm_engine* engine, std::span<const int32_t> prompt_ids,
+                         const std::string_view* prompt_text, const ortlm_generation_options* c_options,
+                         ortlm_token_callback callback, void* user_data, uint64_t* out_request_id) {
+  return guard(ORTLM_ERROR_MODEL, [&] {
+    require(out_request_id, fn, "out_request_id") = 0;
+    ortlm_engine& e = require(engine, fn, "engine");
+    GenerationOptions options = generation_options(c_options, fn);
+    const Model& model = *e.shared->model;
+    std::vector<int32_t> encoded;
+    if (prompt_text) {
+      encoded = encode_prompt(model, *prompt_text, fn);
+      prompt_ids = encoded;
+    }
+    check_request(model, prompt_ids, options, fn);
+    TokenCallback on_token;
+    std::unique_ptr<CallbackContext> context;
+    if (callback) {
+      context = std::make_unique<CallbackContext>(CallbackContext{callback, user_data, {}});
+      on_token = [c = context.get()](int32_t id, std::string_view text) {
+        c->piece.assign(text);
+        return c->callback(id, c->piece.c_str(), c->piece.size(), c->user_data) == 0;
+      };
+    }
+    const RequestId id = e.engine.add_request(prompt_ids, options, std::move(on_token));
+    if (context) e.callbacks.emplace(id, std::move(context));
+    *out_request_id = id;
+  });
+}
+
+}  // namespace
+
+extern "C" {
+
+ortlm_status ortlm_engine_options_init(ortlm_engine_options* options, size_t struct_size) {
+  return guard(ORTLM_ERROR_INTERNAL, [&] {
+    const EngineOptions defaults;
+    ortlm_engine_options c{};
+    c.max_batch_rows = defaults.max_batch_rows;
+    c.prefill_chunk = defaults.prefill_chunk;
+    write_defaults(options, struct_size, c, kEngineOptionsV1Size, "ortlm_engine_options_init");
+  });
+}
+
+ortlm_status ortlm_engine_create(ortlm_model* model, const ortlm_engine_options* options,
+                                 ortlm_engine** out_engine) {
+  constexpr const char* fn = "ortlm_engine_create";
+  return guard(ORTLM_ERROR_INVALID_ARGUMENT, [&] {
+    require(out_engine, fn, "out_engine") = nullptr;
+    const auto& shared = require(model, fn, "model").shared;
+    const EngineOptions engine = engine_options(options, fn);
+    *out_engine = new ortlm_engine{shared, Engine(shared->model, engine), {}, {}, false};
+  });
+}
+
+void ortlm_engine_free(ortlm_engine* engine) { delete engine; }
+
+ortlm_status ortlm_engine_add_request(ortlm_engine* engine, const int32_t* prompt_ids, size_t prompt_count,
+                                      const ortlm_generation_options* options, ortlm_token_callback callback,
+                                      void* user_data, uint64_t* out_request_id) {
+  constexpr const char* fn = "ortlm_engine_add_request";
+  const ortlm_status checked =
+      guard(ORTLM_ERROR_INTERNAL, [&] { require_array(prompt_ids, prompt_count, fn, "prompt_ids"); });
+  if (checked != ORTLM_OK) return checked;
+  return add_request(fn, engine, std::span<const int32_t>(prompt_ids, prompt_count), nullptr, options,
+                     callback, user_data, out_request_id);
+}
+
+ortlm_status ortlm_engine_add_request_text(ortlm_engine* engine, const char* prompt, size_t prompt_length,
+                                           const ortlm_generation_options* options,
+                                           ortlm_token_callback callback, void* user_data,
+                                           uint64_t* out_request_id) {
+  constexpr const char* fn = "ortlm_engine_add_request_text";
+  const ortlm_status checked =
+      guard(ORTLM_ERROR_INTERNAL, [&] { require_array(prompt, prompt_length, fn, "prompt"); });
+  if (checked != ORTLM_OK) return checked;
+  const std::string_view text(prompt ? prompt : "", prompt_length);
+  return add_request(fn, engine, {}, &text, options, callback, user_data, out_request_id);
+}
+
+ortlm_status ortlm_engine_abort(ortlm_engine* engine, uint64_t request_id) {
+  return guard(ORTLM_ERROR_INTERNAL,
+               [&] { require(engine, "ortlm_engine_abort", "engine").engine.abort(request_id); });
+}
+
+ortlm_status ortlm_engine_step(ortlm_engine* engine, int* out_has_unfinished) {
+  constexpr const char* fn = "ortlm_engine_step";
+  return guard(ORTLM_ERROR_MODEL, [&] {
+    if (out_has_unfinished) *out_has_unfinished = 0;
+    ortlm_engine& e = require(engine, fn, "engine");
+    if (e.stepping) fail(ORTLM_ERROR_INVALID_ARGUMENT, std::string(fn) + ": called from a token callback");
+    e.stepping = true;
+    bool unfinished = false;
+    try {
+      unfinished = e.engine.step();
+    } catch (...) {
+      e.stepping = false;
+      throw;
+    }
+    e.stepping = false;
+    for (auto& done : e.engine.take_finished()) e.finished.push_back(std::move(done));
+    if (out_has_unfinished) *out_has_unfinished = unfinished ? 1 : 0;
+  });
+}
+
+ortlm_status ortlm_engine_take_finished(ortlm_engine* engine, uint64_t* out_request_id,
+                                        ortlm_result** out_result) {
+  constexpr const char* fn = "ortlm_engine_take_finished";
+  return guard(ORTLM_ERROR_INTERNAL, [&] {
+    require(out_request_id, fn, "out_request_id") = 0;
+    require(out_result, fn, "out_result") = nullptr;
+    ortlm_engine& e = require(engine, fn, "engine");
+    if (e.finished.empty()) return;
+    auto result = make_result(std::move(e.finished.front().second));
+    *out_request_id = e.finished.front().first;
+    e.callbacks.erase(*out_request_id);
+    e.finished.pop_front();
+    *out_result = result.release();
+  });
+}
+
+}  // extern "C"
