@@ -277,6 +277,34 @@ TEST_F(BundledEngine, EmptyEngineAndBadOptions) {
             std::string::npos);
 }
 
+// Stop strings that span token boundaries, in neighbouring rows: each row's text is cut right before
+// its own stop string, and nothing of the stop string was ever streamed.
+TEST_F(BundledEngine, StopStringsSplitAcrossTokensInABatch) {
+  // Greedy: "Once upon a time, there was a little girl named Lily. She loved to play outside ..."
+  const std::pair<const char*, const char*> cases[] = {{"le gi", ", there was a litt"},
+                                                        {"Lily. S", ", there was a little girl named "},
+                                                        {"e was", ", ther"}};
+  Engine engine(model_);
+  std::vector<std::string> streamed(std::size(cases));
+  for (size_t i = 0; i < std::size(cases); ++i) {
+    GenerationOptions options;
+    options.greedy = true;
+    options.max_new_tokens = 40;
+    options.stop_strings = {cases[i].first, "never appears"};
+    engine.add_request("Once upon a time", options, [&streamed, i](int32_t, std::string_view text) {
+      streamed[i] += text;
+      return true;
+    });
+  }
+  const auto results = engine.run();
+  ASSERT_EQ(results.size(), std::size(cases));
+  for (size_t i = 0; i < std::size(cases); ++i) {
+    EXPECT_EQ(results[i].second.stop_reason, StopReason::stop_string) << cases[i].first;
+    EXPECT_EQ(results[i].second.text, cases[i].second) << cases[i].first;
+    EXPECT_EQ(streamed[i], cases[i].second) << cases[i].first;
+  }
+}
+
 // A request that reaches the context ends with context_full while its neighbour goes on.
 TEST_F(BundledEngine, RowAtTheContextEndsAloneAtTheRightLength) {
   const int32_t context = model_->config().context_length;
