@@ -69,10 +69,8 @@ TEST_P(BatchedVersusAlone, EveryRowHasItsOwnLogits) {
   if (!std::filesystem::exists(c.path)) GTEST_SKIP() << c.path << " is missing";
   const auto model = Model::load(c.path);
   const model::Decoder& decoder = model->decoder();
-  if (!decoder.layout.padded_batches) {
-    EXPECT_EQ(c.name, "genai-gqa") << "only GroupQueryAttention graphs should run one row per pass";
-    GTEST_SKIP() << "one row per pass: " << decoder.layout.why_single_row;
-  }
+  ASSERT_TRUE(decoder.layout.padded_batches) << decoder.layout.why_single_row;
+  EXPECT_EQ(decoder.layout.padding == model::Padding::right, c.name == "genai-gqa");
   const int32_t vocab = static_cast<int32_t>(decoder.layout.vocab_size);
   const auto prompts = prompts_for(vocab, {5, 1, 9});
   constexpr size_t kSteps = 8;
@@ -281,9 +279,8 @@ TEST_F(BundledEngine, EmptyEngineAndBadOptions) {
 // its own stop string, and nothing of the stop string was ever streamed.
 TEST_F(BundledEngine, StopStringsSplitAcrossTokensInABatch) {
   // Greedy: "Once upon a time, there was a little girl named Lily. She loved to play outside ..."
-  const std::pair<const char*, const char*> cases[] = {{"le gi", ", there was a litt"},
-                                                        {"Lily. S", ", there was a little girl named "},
-                                                        {"e was", ", ther"}};
+  const std::pair<const char*, const char*> cases[] = {
+      {"le gi", ", there was a litt"}, {"Lily. S", ", there was a little girl named "}, {"e was", ", ther"}};
   Engine engine(model_);
   std::vector<std::string> streamed(std::size(cases));
   for (size_t i = 0; i < std::size(cases); ++i) {

@@ -158,15 +158,18 @@ void Engine::Impl::prefill() {
     // Prompts are left-padded to the longest and fed in column chunks; every row's last prompt
     // token is in the last chunk.
     kv_.reset(rows.size(), static_cast<int64_t>(longest) + budget);
-    const size_t chunk = static_cast<size_t>(options_.prefill_chunk);
+    // Right-padded rows (GroupQueryAttention) are prefilled in one pass: see model::Padding.
+    const bool right = model_->decoder().layout.padding == model::Padding::right && rows.size() > 1;
+    const size_t chunk = right ? longest : static_cast<size_t>(options_.prefill_chunk);
     batch_.rows.resize(rows.size());
     const model::Logits* logits = nullptr;
     for (size_t begin = 0; begin < longest; begin += chunk) {
       const size_t end = std::min(longest, begin + chunk);
       for (size_t r = 0; r < rows.size(); ++r) {
         const auto prompt = rows[r]->prompt();
-        const size_t pad = longest - prompt.size();
-        const size_t from = std::max(begin, pad), to = std::max(end, pad);
+        const size_t pad = right ? 0 : longest - prompt.size();
+        const size_t from = std::clamp(begin, pad, pad + prompt.size());
+        const size_t to = std::clamp(end, pad, pad + prompt.size());
         batch_.rows[r] = {prompt.subspan(from - pad, to - from),
                           end == longest ? model::LogitsWanted::last : model::LogitsWanted::none};
       }

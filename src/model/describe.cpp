@@ -62,8 +62,10 @@ std::string Model::describe() const {
   out << "batch axis:    " << (layout.batch_dynamic ? "dynamic" : "static") << "\n";
   out << "sequence axis: " << (layout.sequence_dynamic ? "dynamic" : "static") << "\n";
   out << "batching:      "
-      << (layout.padded_batches ? "rows of different lengths share a pass (left padding)"
-                                : "one row per pass: " + layout.why_single_row)
+      << (!layout.padded_batches ? "one row per pass: " + layout.why_single_row
+          : layout.padding == model::Padding::left
+              ? "rows of different lengths share a pass (left padding)"
+              : "rows of different lengths share a pass (right padding: GroupQueryAttention)")
       << "\n";
   auto id_text = [](const std::optional<int32_t>& id) { return id ? std::to_string(*id) : std::string("-"); };
   out << "bos / pad:     " << id_text(config_.bos_token_id) << " / " << id_text(config_.pad_token_id) << "\n";

@@ -60,25 +60,31 @@ int64_t InputBuilder::build(const ForwardBatch& batch, const KvCache& kv, const 
   const size_t most_mask = rows * static_cast<size_t>(std::max<int64_t>(kv.capacity(), total));
   if (mask_.capacity() < most_mask) mask_.reserve(most_mask);
 
-  // Row r's n new tokens take the last n of the T columns; the columns before are padding.
+  // Left padding: row r's n new tokens take the last n of the T columns, the columns before are
+  // padding. Right padding: they take the first n, and the row's keys are a prefix.
+  const bool left = layout_.padding == Padding::left;
+  auto first_real = [&](size_t r) { return left ? t - static_cast<size_t>(new_tokens_[r]) : 0; };
   fill_integers(ids_, layout_.input_ids.type, rows * t, [&](size_t i) -> int64_t {
-    const auto& tokens = batch.rows[i / t].tokens;
-    const size_t pad = t - tokens.size(), c = i % t;
-    return c < pad ? 0 : tokens[c - pad];
+    const size_t r = i / t, c = i % t, first = first_real(r);
+    return c >= first && c < first + static_cast<size_t>(new_tokens_[r]) ? batch.rows[r].tokens[c - first]
+                                                                         : 0;
   });
   const std::array<int64_t, 2> step_shape{b, columns}, mask_shape{b, total};
   add(layout_.input_ids, ids_.data(), step_shape, memory);
   if (layout_.attention_mask) {
     fill_integers(mask_, layout_.attention_mask->type, rows * (w + t), [&](size_t i) -> int64_t {
       const size_t r = i / (w + t), c = i % (w + t);
-      return c < w ? kv.key_valid(r)[c] : c - w >= t - static_cast<size_t>(new_tokens_[r]);
+      if (!left) return static_cast<int64_t>(c) < kv.length(r) + new_tokens_[r];
+      return c < w ? kv.key_valid(r)[c] : c - w >= first_real(r);
     });
     add(*layout_.attention_mask, mask_.data(), mask_shape, memory);
   }
   if (layout_.position_ids) {
     fill_integers(positions_, layout_.position_ids->type, rows * t, [&](size_t i) -> int64_t {
-      const size_t r = i / t, pad = t - static_cast<size_t>(new_tokens_[r]), c = i % t;
-      return c < pad ? 0 : kv.length(r) + static_cast<int64_t>(c - pad);
+      const size_t r = i / t, c = i % t, first = first_real(r);
+      return c >= first && c < first + static_cast<size_t>(new_tokens_[r])
+                 ? kv.length(r) + static_cast<int64_t>(c - first)
+                 : 0;
     });
     add(*layout_.position_ids, positions_.data(), step_shape, memory);
   }
@@ -87,7 +93,7 @@ int64_t InputBuilder::build(const ForwardBatch& batch, const KvCache& kv, const 
     use_cache_flag_ = width > 0;
     add(*layout_.use_cache_branch, &use_cache_flag_, kOne, memory);
   }
-  // GroupQueryAttention layouts run one row per pass (IoLayout::padded_batches is false for them).
+  // GroupQueryAttention: each row's total length minus one (its keys are a prefix: right padding).
   if (layout_.seqlens_k) {
     seqlens_.resize(rows);
     for (size_t r = 0; r < rows; ++r) seqlens_[r] = static_cast<int32_t>(kv.length(r) + new_tokens_[r] - 1);

@@ -19,6 +19,8 @@ struct TensorSpec {
   std::vector<std::string> dim_names;  // symbolic names ("" where static or unnamed)
 };
 
+enum class Padding { left, right };
+
 enum class KvLayout {
   separate,  // key and value tensors per layer, [batch, kv_heads, seq, head_size]
   combined,  // one tensor per layer, [2, batch, kv_heads, seq, head_size] (GenAI GPT-2)
@@ -44,11 +46,16 @@ struct IoLayout {
   int64_t vocab_size = 0;  // logits' last dim when static
   bool batch_dynamic = true;
   bool sequence_dynamic = true;
-  // Whether rows of different lengths can share a forward pass (left padding, masked out): needs an
-  // attention_mask input, and attention that honours it per key (GroupQueryAttention reads lengths
-  // instead, so such graphs run one row per pass). Set at load; `why_single_row` says why not.
+  // Whether rows of different lengths can share a forward pass: needs a dynamic batch axis and an
+  // attention_mask input. Set at load; `why_single_row` says why not.
   bool padded_batches = true;
   std::string why_single_row;
+  // Where a row's padding goes. Attention in standard operators masks any key, so rows are
+  // left-padded (their new tokens take a pass's last columns). GroupQueryAttention reads per-row
+  // lengths (seqlens_k) instead of a mask and appends each row's new keys after its own length, so
+  // its rows are right-padded: each row's tokens sit at the start, and prompts are prefilled in
+  // one pass (a multi-token pass over a past must give every row the same number of tokens).
+  Padding padding = Padding::left;
   std::vector<TensorSpec> inputs, outputs;  // all of them, in graph order, for `ortlm info`
 };
 

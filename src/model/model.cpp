@@ -70,10 +70,10 @@ void mark_batching(model::IoLayout& layout, const graph::OnnxSummary& summary) {
     layout.why_single_row = "the graph's batch axis is static";
   else if (!layout.attention_mask)
     layout.why_single_row = "the graph has no attention_mask input to mask padding";
-  else if (layout.seqlens_k || summary.operators.count("com.microsoft:GroupQueryAttention"))
-    layout.why_single_row = "GroupQueryAttention reads sequence lengths, not a padding mask";
   else
     layout.padded_batches = true;
+  if (layout.seqlens_k || summary.operators.count("com.microsoft:GroupQueryAttention"))
+    layout.padding = model::Padding::right;
 }
 
 }  // namespace

@@ -45,7 +45,7 @@ const Logits& ModelRunner::run(const ForwardBatch& batch, KvCache& kv) {
   }
   kv.commit(new_tokens, columns);
 
-  // The requested positions, as float32: a row's new tokens are its last columns.
+  // The requested positions, as float32.
   logits_.reset(static_cast<int32_t>(vocab), batch.rows.size());
   for (size_t r = 0; r < batch.rows.size(); ++r) {
     const auto n = static_cast<size_t>(new_tokens[r]);
@@ -56,7 +56,9 @@ const Logits& ModelRunner::run(const ForwardBatch& batch, KvCache& kv) {
   }
   for (size_t r = 0; r < batch.rows.size(); ++r) {
     const size_t count = logits_.count(r);
-    const size_t first_column = static_cast<size_t>(columns) - count;
+    // The row's new tokens are its last columns (left padding) or its first (right padding).
+    const size_t first_column = layout.padding == Padding::left ? static_cast<size_t>(columns) - count
+                                                                : static_cast<size_t>(new_tokens[r]) - count;
     for (size_t k = 0; k < count; ++k) {
       const std::byte* from =
           logits_raw_.data() + ((r * static_cast<size_t>(columns)) + first_column + k) * vocab * element;

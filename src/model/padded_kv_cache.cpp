@@ -119,9 +119,15 @@ void PaddedKvCache::commit(std::span<const int32_t> new_tokens, int64_t new_colu
   const auto cap = static_cast<size_t>(capacity_);
   for (size_t r = 0; r < rows_; ++r) {
     const int64_t real = new_tokens[r];
-    uint8_t* flags = valid_.data() + r * cap + static_cast<size_t>(width_);
-    std::fill(flags, flags + (new_columns - real), uint8_t{0});
-    std::fill(flags + (new_columns - real), flags + new_columns, uint8_t{1});
+    uint8_t* row = valid_.data() + r * cap;
+    if (layout_.padding == Padding::left) {  // the new tokens are the pass's last columns
+      uint8_t* flags = row + static_cast<size_t>(width_);
+      std::fill(flags, flags + (new_columns - real), uint8_t{0});
+      std::fill(flags + (new_columns - real), flags + new_columns, uint8_t{1});
+    } else {  // each row's keys are a prefix of its own length
+      std::fill(row, row + width_ + new_columns, uint8_t{0});
+      std::fill(row, row + lengths_[r] + real, uint8_t{1});
+    }
     lengths_[r] += real;
   }
   width_ += new_columns;
