@@ -6,6 +6,10 @@
 // Scheduling today: requests are admitted in arrival order in waves of up to max_batch_rows rows,
 // prefilled together (left-padded) and decoded together; rows that finish leave the batch at once,
 // and the next wave starts when the current one is done.
+//
+// Threads: one thread at a time calls add_request, step, take_finished and run; abort may be
+// called from any thread. Engines are independent: any number of them (on any threads) may share
+// one Model.
 #include <cstdint>
 #include <memory>
 #include <span>
