@@ -302,6 +302,29 @@ TEST_F(BundledEngine, StopStringsSplitAcrossTokensInABatch) {
   }
 }
 
+// A broken model (NaN logits) fails each request with the reason, never an id drawn from garbage;
+// the engine goes on to the next request.
+TEST(EngineErrors, NanLogitsFailTheRequestsNotTheEngine) {
+  const auto model = Model::load(test::test_models() / "bad-nan-logits");
+  Engine engine(model, {.max_batch_rows = 1});
+  GenerationOptions options;
+  options.greedy = true;
+  options.max_new_tokens = 5;
+  engine.add_request(std::vector<int32_t>{1, 2, 3}, options);
+  engine.add_request(std::vector<int32_t>{4}, options);
+  const auto results = engine.run();
+  ASSERT_EQ(results.size(), 2u);
+  for (const auto& [id, result] : results) {
+    EXPECT_EQ(result.stop_reason, StopReason::error);
+    EXPECT_NE(result.error.find("non-finite logit (nan"), std::string::npos) << result.error;
+    EXPECT_TRUE(result.new_ids.empty());
+  }
+  EXPECT_NE(test::error_message([&] {
+              Generator(model).generate(std::vector<int32_t>{1}, options);
+            }).find("non-finite logit"),
+            std::string::npos);
+}
+
 // A request that reaches the context ends with context_full while its neighbour goes on.
 TEST_F(BundledEngine, RowAtTheContextEndsAloneAtTheRightLength) {
   const int32_t context = model_->config().context_length;
