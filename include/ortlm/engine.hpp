@@ -28,7 +28,9 @@ struct EngineOptions {
   // Sequences per forward pass, 1..kMaxBatchRows. Graphs that cannot mask padding (`ortlm info`
   // "batching") run one row per pass whatever this says.
   int32_t max_batch_rows = 16;
-  // Prompt tokens per row per pass during prefill (bounds the activations' memory), >= 1.
+  // Prompt tokens per prefill pass, all rows together (>= 1): a wave's padded prompts are fed in
+  // column chunks of max(1, prefill_chunk / rows). Bounds the activations and the logits buffer,
+  // which exports compute for every position (rows x columns x vocab floats).
   int32_t prefill_chunk = 512;
 };
 

@@ -254,7 +254,7 @@ typedef struct ortlm_engine ortlm_engine;
 typedef struct ortlm_engine_options {
   size_t struct_size;
   int32_t max_batch_rows; /* sequences per forward pass, [1, 256]; default 16 */
-  int32_t prefill_chunk;  /* prompt tokens per row per pass, >= 1; default 512 */
+  int32_t prefill_chunk;  /* prompt tokens per prefill pass, all rows together, >= 1; default 512 */
 } ortlm_engine_options;
 
 ORTLM_API ortlm_status ortlm_engine_options_init(ortlm_engine_options* options, size_t struct_size);

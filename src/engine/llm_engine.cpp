@@ -160,7 +160,8 @@ void Engine::Impl::prefill() {
     kv_.reset(rows.size(), static_cast<int64_t>(longest) + budget);
     // Right-padded rows (GroupQueryAttention) are prefilled in one pass: see model::Padding.
     const bool right = model_->decoder().layout.padding == model::Padding::right && rows.size() > 1;
-    const size_t chunk = right ? longest : static_cast<size_t>(options_.prefill_chunk);
+    const size_t chunk =
+        right ? longest : std::max<size_t>(1, static_cast<size_t>(options_.prefill_chunk) / rows.size());
     batch_.rows.resize(rows.size());
     const model::Logits* logits = nullptr;
     for (size_t begin = 0; begin < longest; begin += chunk) {
