@@ -110,8 +110,8 @@ TEST_P(BatchedVersusAlone, EveryRowHasItsOwnLogits) {
 }
 
 // Engine level: four requests with different prompt lengths and token limits, two waves of at most
-// three rows, prompts prefilled 3 columns per pass (9 tokens / 3 rows): every result equals the
-// request run alone.
+// three rows, prompts prefilled 4 columns per pass (12 tokens / 3 rows; GroupQueryAttention: waves
+// of at most 12 padded prompt tokens, {5, 1}, {9}, {3}): every result equals the request run alone.
 TEST_P(BatchedVersusAlone, EngineGivesEachRequestItsAloneIds) {
   const Case& c = GetParam();
   if (!std::filesystem::exists(c.path)) GTEST_SKIP() << c.path << " is missing";
@@ -130,7 +130,7 @@ TEST_P(BatchedVersusAlone, EngineGivesEachRequestItsAloneIds) {
   for (size_t i = 0; i < prompts.size(); ++i)
     expected.push_back(generator.generate(prompts[i], options_for(i)));
 
-  Engine engine(model, {.max_batch_rows = 3, .prefill_chunk = 9});
+  Engine engine(model, {.max_batch_rows = 3, .prefill_chunk = 12});
   for (size_t i = 0; i < prompts.size(); ++i) engine.add_request(prompts[i], options_for(i));
   const auto results = engine.run();
   ASSERT_EQ(results.size(), prompts.size());

@@ -30,7 +30,9 @@ struct EngineOptions {
   int32_t max_batch_rows = 16;
   // Prompt tokens per prefill pass, all rows together (>= 1): a wave's padded prompts are fed in
   // column chunks of max(1, prefill_chunk / rows). Bounds the activations and the logits buffer,
-  // which exports compute for every position (rows x columns x vocab floats).
+  // which exports compute for every position (rows x columns x vocab floats). GroupQueryAttention
+  // graphs prefill a wave in one pass: there it bounds rows x longest prompt of a wave instead
+  // (a request alone is always admitted, and prefilled in chunks).
   int32_t prefill_chunk = 512;
 };
 

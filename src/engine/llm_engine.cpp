@@ -40,7 +40,9 @@ class Engine::Impl {
   Impl(std::shared_ptr<const Model> model, const EngineOptions& options)
       : model_(std::move(model)),
         options_(options),
-        scheduler_(rows_per_pass(*model_, options)),
+        scheduler_(rows_per_pass(*model_, options), model_->decoder().layout.padding == model::Padding::right
+                                                        ? static_cast<size_t>(options.prefill_chunk)
+                                                        : 0),
         runner_(model_->decoder()),
         kv_(model_->decoder().layout) {
     scratch_logits_.resize(static_cast<size_t>(runner_.vocab_size()));

@@ -6,7 +6,13 @@ namespace ortlm::engine {
 
 bool Scheduler::admit() {
   if (!running_.empty() || waiting_.empty()) return false;
+  size_t longest = 0;
   while (!waiting_.empty() && running_.size() < max_rows_) {
+    const size_t next_longest = std::max(longest, waiting_.front()->prompt().size());
+    if (max_padded_tokens_ > 0 && !running_.empty() &&
+        (running_.size() + 1) * next_longest > max_padded_tokens_)
+      break;
+    longest = next_longest;
     running_.push_back(waiting_.front());
     waiting_.pop_front();
     running_.back()->set_running();

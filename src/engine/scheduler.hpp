@@ -12,7 +12,11 @@ namespace ortlm::engine {
 
 class Scheduler {
  public:
-  explicit Scheduler(size_t max_rows) : max_rows_(max_rows) {}
+  // `max_padded_tokens` > 0 bounds rows x longest prompt of a wave of several rows (graphs whose
+  // prompts are prefilled in one pass: the pass's logits are rows x longest x vocab floats); a
+  // request alone is always admitted (it is prefilled in chunks).
+  explicit Scheduler(size_t max_rows, size_t max_padded_tokens = 0)
+      : max_rows_(max_rows), max_padded_tokens_(max_padded_tokens) {}
 
   void add(Sequence* sequence) { waiting_.push_back(sequence); }
   // Admits the next wave when none is running; returns whether it did (the wave needs a prefill).
@@ -26,6 +30,7 @@ class Scheduler {
 
  private:
   size_t max_rows_;
+  size_t max_padded_tokens_;
   std::deque<Sequence*> waiting_;
   std::vector<Sequence*> running_;
   std::vector<Sequence*> scratch_;
