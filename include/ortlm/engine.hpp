@@ -5,7 +5,9 @@
 //
 // Scheduling today: requests are admitted in arrival order in waves of up to max_batch_rows rows,
 // prefilled together (left-padded) and decoded together; rows that finish leave the batch at once,
-// and the next wave starts when the current one is done.
+// and the next wave starts when the current one is done. A beam search request (num_beams > 1) takes
+// num_beams rows: its prompt is prefilled in one row, which then forks into its beams (KV rows
+// gathered, never recomputed); one wider than max_batch_rows runs alone in its wave.
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -22,7 +24,8 @@ inline constexpr int32_t kMaxBatchRows = 256;
 
 struct EngineOptions {
   // Sequences per forward pass, 1..kMaxBatchRows. Graphs that cannot mask padding (`ortlm info`
-  // "batching") run one row per pass whatever this says.
+  // "batching") run one row per pass whatever this says, except for a beam search's rows (all of one
+  // length, they need no padding).
   int32_t max_batch_rows = 16;
   // Prompt tokens per row per pass during prefill (bounds the activations' memory), >= 1.
   int32_t prefill_chunk = 512;
@@ -39,7 +42,8 @@ class Engine {
   Engine& operator=(const Engine&) = delete;
 
   // Queues a request. Throws ortlm::Error (nothing queued) for invalid options, ids outside the
-  // vocabulary, an empty prompt when the model has no BOS token, or a prompt over the context length.
+  // vocabulary, an empty prompt when the model has no BOS token, a prompt over the context length, a
+  // max_length not above the prompt's length, or beam search on a graph whose batch axis is static.
   // `on_token` is called from step() on the thread that steps.
   RequestId add_request(std::span<const int32_t> prompt_ids, const GenerationOptions& options,
                         TokenCallback on_token = {});
