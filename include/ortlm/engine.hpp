@@ -5,7 +5,10 @@
 //
 // Scheduling today: requests are admitted in arrival order in waves of up to max_batch_rows rows,
 // prefilled together (left-padded) and decoded together; rows that finish leave the batch at once,
-// and the next wave starts when the current one is done.
+// and the next wave starts when the current one is done. A beam search request (num_beams > 1) takes
+// num_beams rows: its prompt is prefilled in one row, which then forks into its beams (KV rows
+// gathered, never recomputed); one wider than max_batch_rows runs alone in its wave.
+//
 //
 // Threads: one thread at a time calls add_request, step, take_finished and run; abort may be
 // called from any thread. Engines are independent: any number of them (on any threads) may share
@@ -26,7 +29,8 @@ inline constexpr int32_t kMaxBatchRows = 256;
 
 struct EngineOptions {
   // Sequences per forward pass, 1..kMaxBatchRows. Graphs that cannot mask padding (`ortlm info`
-  // "batching") run one row per pass whatever this says.
+  // "batching") run one row per pass whatever this says, except for a beam search's rows (all of one
+  // length, they need no padding).
   int32_t max_batch_rows = 16;
   // Prompt tokens per prefill pass, all rows together (>= 1): a wave's padded prompts are fed in
   // column chunks of max(1, prefill_chunk / rows). Bounds the activations and the logits buffer,
@@ -47,7 +51,8 @@ class Engine {
   Engine& operator=(const Engine&) = delete;
 
   // Queues a request. Throws ortlm::Error (nothing queued) for invalid options, ids outside the
-  // vocabulary, an empty prompt when the model has no BOS token, or a prompt over the context length.
+  // vocabulary, an empty prompt when the model has no BOS token, a prompt over the context length, a
+  // max_length not above the prompt's length, or beam search on a graph whose batch axis is static.
   // `on_token` is called from step() on the thread that steps.
   RequestId add_request(std::span<const int32_t> prompt_ids, const GenerationOptions& options,
                         TokenCallback on_token = {});

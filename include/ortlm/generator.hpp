@@ -14,6 +14,16 @@
 
 namespace ortlm {
 
+// When beam search stops (Hugging Face's GenerationConfig.early_stopping).
+enum class EarlyStopping {
+  heuristic,  // HF False: stop once the best running beam, at its current length, cannot beat the
+              // worst of num_beams finished hypotheses
+  on,         // HF True: stop as soon as num_beams hypotheses are finished
+  never,      // HF "never": as heuristic, but with a positive length_penalty the best running beam is
+              // judged at the longest length it may reach (the canonical, slower, beam search)
+};
+const char* to_string(EarlyStopping mode);
+
 // Ranges are checked by validate() (and by every generate call): a value outside them is an error
 // naming the field and its range, never silently changed.
 struct GenerationOptions {
@@ -41,7 +51,27 @@ struct GenerationOptions {
   // Report the log-probability of each new token and of the `logprobs` most likely ones, in
   // [0, kMaxLogprobs]; 0 = off. From the model's raw logits, before any processor (as OpenAI reports).
   int32_t logprobs = 0;
+
+  // Total length, prompt included (Hugging Face max_length); 0 = unset. Every decoding mode stops at
+  // the tighter of it and max_new_tokens (StopReason::max_tokens). Not above the prompt's length, it
+  // is an error of that request (Engine::add_request).
+  int32_t max_length = 0;
+
+  // Beam search, as Hugging Face transformers' (generation/utils.py _beam_search): num_beams > 1
+  // keeps that many hypotheses, scored by the sum of their tokens' log-probabilities (after the
+  // logits processors), and returns the best num_return_sequences (GenerationResult::sequences).
+  // Beam search never samples: greedy and seed are then ignored, and a sampling warper (temperature
+  // other than 0 or 1, top_k, top_p, min_p, typical_p) is an error, as are stop_strings.
+  int32_t num_beams = 1;             // [1, kMaxBeams]; 1 = off
+  int32_t num_return_sequences = 1;  // [1, num_beams]
+  // A finished hypothesis scores sum_logprobs / generated_length^length_penalty, generated_length
+  // counting its new ids, the final eos included (finite; > 0 favours longer sequences, < 0 shorter).
+  float length_penalty = 1.0f;
+  EarlyStopping early_stopping = EarlyStopping::heuristic;
 };
+
+// Beams per request at most: each beam is one KV row (one sequence's KV memory).
+inline constexpr int32_t kMaxBeams = 32;
 
 // Below this a temperature divides logits into infinities; above it sampling is uniform anyway.
 inline constexpr float kMinTemperature = 1e-3f, kMaxTemperature = 1e3f;
@@ -59,6 +89,8 @@ inline bool is_greedy(const GenerationOptions& options) {
   return options.greedy || options.temperature == 0.0f;
 }
 
+inline bool is_beam_search(const GenerationOptions& options) { return options.num_beams > 1; }
+
 // `error`: this request failed (GenerationResult::error says why); other requests go on.
 enum class StopReason { eos, stop_token, stop_string, max_tokens, context_full, cancelled, error };
 const char* to_string(StopReason reason);
@@ -74,11 +106,26 @@ struct StepLogprobs {
   std::vector<TokenLogprob> top;
 };
 
+// One generated sequence of a request.
+struct ReturnedSequence {
+  std::vector<int32_t> new_ids;
+  std::string text;  // decoded text of new_ids (empty when the model has no tokenizer)
+  // Beam search: the hypothesis' score as Hugging Face reports it (sequences_scores: sum of log-probs
+  // / generated length^length_penalty). Other decoding: 0.
+  float score = 0;
+  StopReason stop_reason = StopReason::max_tokens;
+};
+
 struct GenerationResult {
   std::vector<int32_t> prompt_ids;
+  // The best sequence (the only one unless beam search returns several).
   std::vector<int32_t> new_ids;
   std::string text;  // decoded text of new_ids (empty when the model has no tokenizer)
   StopReason stop_reason = StopReason::max_tokens;
+  // Every returned sequence, best first; sequences[0] is new_ids, text and stop_reason again. Beam
+  // search returns num_return_sequences of them (fewer only if the logits processors left fewer
+  // finite continuations, or none but that one when it was cancelled or failed); other decoding one.
+  std::vector<ReturnedSequence> sequences;
   uint64_t seed = 0;                   // the sampling seed used (given, or drawn at random)
   std::string error;                   // why the request failed (stop_reason error), else empty
   std::vector<StepLogprobs> logprobs;  // one per new token when GenerationOptions::logprobs > 0
@@ -89,6 +136,8 @@ struct GenerationResult {
 
 // Called with each new id and the complete UTF-8 text it completed (possibly empty); return false to
 // stop. Text held back at the end (an unfinished stop-string prefix, trailing bytes) comes last with id -1.
+// Beam search streams nothing while it searches: once it is done, the best sequence's ids come in one
+// go (returning false then only ends the calls).
 using TokenCallback = std::function<bool(int32_t id, std::string_view text)>;
 
 class Generator {

@@ -39,10 +39,10 @@ struct ChatArgs {
   bool json = false;
   SessionOptions session = default_session_options();
 
-  ChatArgs() {  // a chat samples by default, as chat front ends do; --greedy turns it off
+  ChatArgs() {  // a chat samples by default, as chat front ends do; --greedy or --num-beams turns it off
     flags.options.temperature = 0.7f;
     flags.options.top_p = 0.9f;
-    flags.sampling_flag_given = true;
+    flags.samples_by_default = true;
   }
 };
 
@@ -115,8 +115,8 @@ void run_once(const ChatArgs& args, Chat& chat, MessagesFile file) {
   report_dropped(prompt);
   if (args.json) {
     const GenerationResult result = chat.generator->generate(prompt.ids, args.options);
-    const ojson out = result_json(prompt.text, result, chat.times);
-    std::printf("%s\n", out.dump(-1, ' ', false, ojson::error_handler_t::replace).c_str());
+    for (const ojson& out : result_json_lines(prompt.text, result, args.options, chat.times))
+      std::printf("%s\n", out.dump(-1, ' ', false, ojson::error_handler_t::replace).c_str());
     return;
   }
   chat.generator->generate(prompt.ids, args.options, [](int32_t, std::string_view text) {

@@ -102,7 +102,7 @@ class GenerateCommand {
   void run_one(const PromptSpec& spec) {
     if (args_.json) {
       const auto result = generate(spec, spec.options, {});
-      write_line(result_json(spec.text, result, times_));
+      write_lines(0, result_json_lines(spec.text, result, spec.options, times_));
       return;
     }
     // The prompt is echoed once generation has accepted it (so bad ids are reported, not decoded).
@@ -123,8 +123,31 @@ class GenerateCommand {
     const auto result = generate(spec, spec.options, stream);
     echo_prompt();
     write_out("\n");
+    write_other_sequences(spec, result);
     flush_out();
     print_stats_line(result, spec.options, times_);
+  }
+
+  std::string displayed_prompt(const PromptSpec& spec) const {
+    if (!args_.display_prompt) return {};
+    return spec.ids && model_->tokenizer() ? model_->tokenizer()->decode(*spec.ids, true) : spec.text;
+  }
+
+  // Beam search's other returned sequences, after the best one, numbered from 2.
+  void write_other_sequences(const PromptSpec& spec, const GenerationResult& result) {
+    for (size_t i = 1; i < result.sequences.size(); ++i)
+      write_out("[" + std::to_string(i + 1) + "] " + displayed_prompt(spec) + result.sequences[i].text +
+                "\n");
+  }
+
+  // One line, or one per returned sequence (then each says its prompt: several prompts or not).
+  static void write_lines(size_t prompt_index, const std::vector<nlohmann::ordered_json>& lines) {
+    if (lines.size() == 1) return write_line(lines.front());
+    for (const auto& json : lines) {
+      nlohmann::ordered_json line{{"prompt_index", prompt_index}};
+      line.update(json);
+      write_line(line);
+    }
   }
 
   // All prompts in one engine; a prompt the engine refuses (too long, bad ids) fails alone.
@@ -151,21 +174,23 @@ class GenerateCommand {
       failed += !errors[i].empty();
       if (result) new_tokens += result->new_ids.size();
       if (args_.json) {
-        nlohmann::ordered_json line{{"prompt_index", i}};
+        std::vector<nlohmann::ordered_json> lines{nlohmann::ordered_json{}};
         if (result) {
-          line.update(result_json(specs[i].text, *result, times_));
+          lines = result_json_lines(specs[i].text, *result, specs[i].options, times_);
         } else {
-          line["prompt"] = specs[i].text;
-          line["error"] = errors[i];
+          lines[0]["prompt"] = specs[i].text;
+          lines[0]["error"] = errors[i];
         }
-        write_line(line);
+        for (const auto& json : lines) {
+          nlohmann::ordered_json line{{"prompt_index", i}};
+          line.update(json);
+          write_line(line);
+        }
       } else if (!result) {
         std::fprintf(stderr, "ortlm: error: prompt %zu: %s\n", i + 1, errors[i].c_str());
       } else {
-        if (args_.display_prompt)
-          write_out(specs[i].ids && model_->tokenizer() ? model_->tokenizer()->decode(*specs[i].ids, true)
-                                                        : specs[i].text);
-        write_out(result->text + "\n");
+        write_out(displayed_prompt(specs[i]) + result->text + "\n");
+        write_other_sequences(specs[i], *result);
         flush_out();
         if (!errors[i].empty())
           std::fprintf(stderr, "ortlm: error: prompt %zu: %s\n", i + 1, errors[i].c_str());

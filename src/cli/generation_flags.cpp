@@ -36,6 +36,8 @@ void add_generation_flags(CLI::App* cmd, GenerationFlags& flags) {
   };
   cmd->add_option("-n,--max-new-tokens", o.max_new_tokens, "Tokens to generate at most")
       ->capture_default_str();
+  cmd->add_option("--max-length", o.max_length,
+                  "Total tokens, prompt included, at most (0 = unset; the tighter of it and -n wins)");
   cmd->add_flag("--greedy", o.greedy, "Always take the most likely token");
   sampling(cmd->add_option("--temperature", o.temperature, "Sampling temperature: 0 (greedy) or 0.001-1000"));
   sampling(cmd->add_option("--top-k", o.top_k, "Keep the K most likely tokens (0 = off)"));
@@ -66,11 +68,30 @@ void add_generation_flags(CLI::App* cmd, GenerationFlags& flags) {
   cmd->add_option("--logprobs", o.logprobs,
                   "With --json: each new token's log-probability and the N most likely, N in [0, 20]");
   cmd->add_flag("--ignore-eos", flags.ignore_eos, "Do not stop at the model's EOS tokens");
+  cmd->add_option("--num-beams", o.num_beams,
+                  "Beam search with N beams, 1-32 (1 = off); it does not sample, and prints once done");
+  cmd->add_option("--num-return-sequences", o.num_return_sequences,
+                  "Beam search: return the N best sequences, 1 to --num-beams");
+  cmd->add_option("--length-penalty", o.length_penalty,
+                  "Beam search: scores are log-prob sums / length^P (> 0 favours longer sequences)")
+      ->capture_default_str();
+  cmd->add_option_function<std::string>(
+         "--early-stopping",
+         [&o](const std::string& mode) {
+           o.early_stopping = mode == "on"      ? EarlyStopping::on
+                              : mode == "never" ? EarlyStopping::never
+                                                : EarlyStopping::heuristic;
+         },
+         "Beam search stops: heuristic (when it cannot improve), on (num-beams finished), never")
+      ->check(CLI::IsMember({"heuristic", "on", "never"}))
+      ->default_str("heuristic");
 }
 
 GenerationOptions generation_options(const GenerationFlags& flags) {
   GenerationOptions options = flags.options;
-  if (!flags.sampling_flag_given) options.greedy = true;
+  // Beam search does not sample: a command's sampling defaults give way to it, given flags do not.
+  if (!flags.sampling_flag_given && (!flags.samples_by_default || is_beam_search(options)))
+    options.greedy = true;
   options.stop_at_eos = !flags.ignore_eos;
   try {
     for (const auto& ids : flags.bad_words)
@@ -107,11 +128,48 @@ nlohmann::ordered_json result_json(const std::string& prompt, const GenerationRe
   return json;
 }
 
+std::vector<nlohmann::ordered_json> result_json_lines(const std::string& prompt,
+                                                      const GenerationResult& result,
+                                                      const GenerationOptions& options,
+                                                      const ResultTimes& times) {
+  nlohmann::ordered_json json = result_json(prompt, result, times);
+  if (!is_beam_search(options)) return {json};
+  // "score" right after "stop_reason": rebuilt in order, as ordered_json inserts at the end.
+  const auto with_score = [&](const ReturnedSequence& sequence) {
+    nlohmann::ordered_json out;
+    for (const auto& [key, value] : json.items()) {
+      if (key == "new_ids") {
+        out[key] = sequence.new_ids;
+      } else if (key == "text") {
+        out[key] = sequence.text;
+      } else if (key == "stop_reason") {
+        out[key] = to_string(sequence.stop_reason);
+        out["score"] = sequence.score;
+      } else {
+        out[key] = value;
+      }
+    }
+    return out;
+  };
+  if (result.sequences.size() <= 1)
+    return {result.sequences.empty() ? json : with_score(result.sequences.front())};
+  std::vector<nlohmann::ordered_json> lines;
+  for (size_t i = 0; i < result.sequences.size(); ++i) {
+    nlohmann::ordered_json line{{"sequence_index", i}};
+    line.update(with_score(result.sequences[i]));
+    lines.push_back(std::move(line));
+  }
+  return lines;
+}
+
 void print_stats_line(const GenerationResult& result, const GenerationOptions& options,
                       const ResultTimes& times) {
   std::fprintf(stderr, "[%zu prompt + %zu new tokens, stop: %s, ", result.prompt_ids.size(),
                result.new_ids.size(), to_string(result.stop_reason));
-  if (is_greedy(options))
+  if (is_beam_search(options))
+    std::fprintf(stderr, "%d beams, score %.4g | ", options.num_beams,
+                 result.sequences.empty() ? 0.0 : static_cast<double>(result.sequences[0].score));
+  else if (is_greedy(options))
     std::fprintf(stderr, "greedy | ");
   else
     std::fprintf(stderr, "seed %llu | ", static_cast<unsigned long long>(result.seed));

@@ -15,12 +15,14 @@ struct GenerationFlags {
   std::vector<std::string> bad_words;   // --bad-words values: "ID,ID,..." each
   std::vector<std::string> logit_bias;  // --logit-bias values: "ID=BIAS" each
   bool ignore_eos = false;
-  bool sampling_flag_given = false;  // without one, generation is greedy (chat sets it: it samples)
+  bool sampling_flag_given = false;  // without one, generation is greedy...
+  bool samples_by_default = false;   // ...unless this is set (chat), and no beam search asked for
 };
 
-// Adds -n, --greedy, --temperature, --top-k, --top-p, --min-p, --typical-p, --seed, --repetition-penalty,
-// --presence-penalty, --frequency-penalty, --no-repeat-ngram, --min-new-tokens, --bad-words,
-// --logit-bias, --stop, --stop-id and --ignore-eos to `cmd`.
+// Adds -n, --max-length, --greedy, --temperature, --top-k, --top-p, --min-p, --typical-p, --seed,
+// --repetition-penalty, --presence-penalty, --frequency-penalty, --no-repeat-ngram, --min-new-tokens,
+// --bad-words, --logit-bias, --stop, --stop-id, --ignore-eos, --num-beams, --num-return-sequences,
+// --length-penalty and --early-stopping to `cmd`.
 void add_generation_flags(CLI::App* cmd, GenerationFlags& flags);
 
 // The options the flags describe; a value out of range is a usage error (CLI::ValidationError, exit 2)
@@ -36,8 +38,17 @@ struct ResultTimes {
 nlohmann::ordered_json result_json(const std::string& prompt, const GenerationResult& result,
                                    const ResultTimes& times);
 
+// The JSON lines of a result: result_json's one object, with "score" after "stop_reason" for beam
+// search; or, when beam search returned several sequences, one object per sequence, best first,
+// starting with "sequence_index" and holding that sequence's new_ids, text, stop_reason and score.
+std::vector<nlohmann::ordered_json> result_json_lines(const std::string& prompt,
+                                                      const GenerationResult& result,
+                                                      const GenerationOptions& options,
+                                                      const ResultTimes& times);
+
 // "[3 prompt + 12 new tokens, stop: max_tokens, seed 42 | load 31 ms | prefill 0.4 ms | decode 4,000
-// tokens/s]" on stderr ("greedy" instead of the seed when the options do not sample).
+// tokens/s]" on stderr ("greedy" instead of the seed when the options do not sample, "4 beams, score
+// -0.53" for beam search).
 void print_stats_line(const GenerationResult& result, const GenerationOptions& options,
                       const ResultTimes& times);
 

@@ -83,11 +83,29 @@ PromptSpec parse_json_line(const std::string& line, const std::string& where,
       o.stop_strings = strings(value, where, k);
     } else if (key == "stop_ids") {
       o.stop_token_ids = get<std::vector<int32_t>>(value, where, k);
+    } else if (key == "max_length") {
+      o.max_length = get<int32_t>(value, where, k);
+    } else if (key == "num_beams") {
+      o.num_beams = get<int32_t>(value, where, k);
+    } else if (key == "num_return_sequences") {
+      o.num_return_sequences = get<int32_t>(value, where, k);
+    } else if (key == "length_penalty") {
+      o.length_penalty = get<float>(value, where, k);
+    } else if (key == "early_stopping") {
+      const auto mode = get<std::string>(value, where, k);
+      if (mode != "heuristic" && mode != "on" && mode != "never")
+        throw Error(where + ": \"early_stopping\" must be \"heuristic\", \"on\" or \"never\", not \"" + mode +
+                    "\"");
+      o.early_stopping = mode == "on"      ? EarlyStopping::on
+                         : mode == "never" ? EarlyStopping::never
+                                           : EarlyStopping::heuristic;
     } else {
-      throw Error(where + ": unknown key \"" + key +
-                  "\" (known: prompt, ids, max_new_tokens, greedy, temperature, top_k, top_p, min_p, "
-                  "typical_p, repetition_penalty, no_repeat_ngram_size, min_new_tokens, presence_penalty, "
-                  "frequency_penalty, logprobs, seed, stop, stop_ids)");
+      throw Error(
+          where + ": unknown key \"" + key +
+          "\" (known: prompt, ids, max_new_tokens, max_length, greedy, temperature, top_k, top_p, "
+          "min_p, typical_p, repetition_penalty, no_repeat_ngram_size, min_new_tokens, presence_penalty, "
+          "frequency_penalty, logprobs, seed, stop, stop_ids, num_beams, num_return_sequences, "
+          "length_penalty, early_stopping)");
     }
   }
   if (!has_prompt) throw Error(where + ": no \"prompt\" or \"ids\"");

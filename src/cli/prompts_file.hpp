@@ -3,6 +3,7 @@
 // lines (when the first non-empty line starts with '{') with per-prompt settings:
 //   {"prompt": "Once upon a time", "max_new_tokens": 20, "temperature": 0.8, "seed": 1}
 //   {"ids": [1, 403, 407], "greedy": true, "stop": ["\n"]}
+//   {"prompt": "The dog", "num_beams": 4, "num_return_sequences": 2, "early_stopping": "never"}
 #include <optional>
 #include <string>
 #include <vector>

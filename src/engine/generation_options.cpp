@@ -32,10 +32,53 @@ void check_token_id(const char* what, int32_t id, int32_t vocab_size) {
                 std::to_string(vocab_size) + ")");
 }
 
+// Beam search does not sample: a warper set while sampling is on would be silently ignored.
+void check_beam_search(const GenerationOptions& options) {
+  if (!is_beam_search(options)) return;
+  const std::string beams = "num_beams " + std::to_string(options.num_beams);
+  const auto conflict = [&](const std::string& what) {
+    throw Error(beams + " runs beam search, which does not sample: " + what +
+                " conflicts with it (set greedy, or leave the sampling options at their defaults)");
+  };
+  if (!is_greedy(options)) {
+    if (options.temperature != 1.0f) conflict("temperature " + number(options.temperature));
+    if (options.top_k != 0) conflict("top_k " + std::to_string(options.top_k));
+    if (options.top_p != 1.0f) conflict("top_p " + number(options.top_p));
+    if (options.min_p != 0.0f) conflict("min_p " + number(options.min_p));
+    if (options.typical_p != 1.0f) conflict("typical_p " + number(options.typical_p));
+  }
+  if (!options.stop_strings.empty())
+    throw Error(beams + ": stop_strings are not supported with beam search (stop_token_ids are)");
+}
+
 }  // namespace
+
+const char* to_string(EarlyStopping mode) {
+  switch (mode) {
+    case EarlyStopping::heuristic:
+      return "heuristic";
+    case EarlyStopping::on:
+      return "on";
+    case EarlyStopping::never:
+      return "never";
+  }
+  return "?";
+}
 
 void validate(const GenerationOptions& options, int32_t vocab_size) {
   if (options.max_new_tokens < 0) out_of_range("max_new_tokens", options.max_new_tokens, ">= 0");
+  if (options.max_length < 0)
+    out_of_range("max_length", options.max_length, ">= 0 (0 = unset; else more than the prompt's length)");
+  if (options.num_beams < 1 || options.num_beams > kMaxBeams)
+    out_of_range("num_beams", options.num_beams, "in [1, 32] (1 = no beam search)");
+  if (options.num_return_sequences < 1 || options.num_return_sequences > options.num_beams)
+    throw Error("num_return_sequences must be in [1, num_beams = " + std::to_string(options.num_beams) +
+                "], not " + std::to_string(options.num_return_sequences));
+  if (!std::isfinite(options.length_penalty))
+    out_of_range("length_penalty", options.length_penalty, "finite");
+  const auto early = static_cast<int>(options.early_stopping);
+  if (early < 0 || early > static_cast<int>(EarlyStopping::never))
+    out_of_range("early_stopping", early, "heuristic, on or never");
   const float t = options.temperature;
   // NaN fails every comparison, so each check is written to be false for NaN.
   if (!(t == 0.0f || (t >= kMinTemperature && t <= kMaxTemperature)))
@@ -82,6 +125,7 @@ void validate(const GenerationOptions& options, int32_t vocab_size) {
   std::sort(biased_ids.begin(), biased_ids.end());
   if (const auto twice = std::adjacent_find(biased_ids.begin(), biased_ids.end()); twice != biased_ids.end())
     throw Error("logit_bias gives token id " + std::to_string(*twice) + " more than once");
+  check_beam_search(options);
 }
 
 }  // namespace ortlm

@@ -1,6 +1,7 @@
 // Engine: the one decode loop. Each step admits a wave of waiting requests and prefills them
-// together, or decodes one token for every running sequence; then samples each row, streams its
-// text, and drops the rows that finished (one KV gather of the rows that stay).
+// together, or decodes one token for every running sequence; then samples each row (or steps each
+// beam search over its rows), streams its text, and drops the rows that finished while beams fork
+// (one KV gather of the rows that stay).
 #include <algorithm>
 #include <map>
 #include <mutex>
@@ -64,10 +65,14 @@ class Engine::Impl {
   void apply_aborts();
   void prefill();
   void decode();
-  // Samples each running row from `logits` (row r of the running wave = logits row r).
+  // Samples each running row from `logits` (row r of the running wave = logits row r); beam
+  // searches step over their rows.
   void sample_rows(const model::Logits& logits);
+  // One beam search step over the group's rows (from `first_row`); ends the sequence when it is over.
+  void step_beams(engine::Sequence& sequence, engine::BeamGroup& beams, const model::Logits& logits,
+                  size_t first_row);
   void fail_wave(const std::string& why);
-  // Finished sequences leave the scheduler; the KV rows of those that stay are gathered.
+  // Finished sequences leave the scheduler; the KV rows of those that stay (and beams' forks) are gathered.
   void drop_finished_rows();
   void collect_finished();
 
@@ -103,6 +108,12 @@ RequestId Engine::Impl::add(std::span<const int32_t> prompt_ids, const Generatio
   if (static_cast<int64_t>(prompt.size()) > config.context_length)
     throw Error("the prompt has " + std::to_string(prompt.size()) +
                 " tokens, more than the model's context length " + std::to_string(config.context_length));
+  if (options.max_length > 0 && static_cast<size_t>(options.max_length) <= prompt.size())
+    throw Error("max_length " + std::to_string(options.max_length) + " must be more than the prompt's " +
+                std::to_string(prompt.size()) + " tokens (it counts the prompt)");
+  if (is_beam_search(options) && !model_->decoder().layout.batch_dynamic)
+    throw Error("num_beams " + std::to_string(options.num_beams) +
+                " needs one row per beam in a forward pass, and this graph's batch axis is static");
   for (int32_t id : prompt)
     if (id < 0 || id >= runner_.vocab_size())
       throw Error("prompt token id " + std::to_string(id) + " is outside the model's vocabulary (size " +
@@ -141,9 +152,9 @@ bool Engine::Impl::step() {
 }
 
 void Engine::Impl::drop_finished_rows() {
-  bool dropped = false;
-  scheduler_.drop_finished(kept_rows_, dropped);
-  if (dropped && !kept_rows_.empty()) kv_.reorder(kept_rows_);
+  bool changed = false;
+  scheduler_.drop_finished(kept_rows_, changed);
+  if (changed && !kept_rows_.empty()) kv_.reorder(kept_rows_);
 }
 
 void Engine::Impl::prefill() {
@@ -159,7 +170,7 @@ void Engine::Impl::prefill() {
   try {
     // Prompts are left-padded to the longest and fed in column chunks; every row's last prompt
     // token is in the last chunk.
-    kv_.reset(rows.size(), static_cast<int64_t>(longest) + budget);
+    kv_.reset(rows.size(), static_cast<int64_t>(longest) + budget, scheduler_.max_rows());
     // Right-padded rows (GroupQueryAttention) are prefilled in one pass: see model::Padding.
     const bool right = model_->decoder().layout.padding == model::Padding::right && rows.size() > 1;
     const size_t chunk =
@@ -187,10 +198,15 @@ void Engine::Impl::prefill() {
 }
 
 void Engine::Impl::decode() {
-  const auto& rows = scheduler_.running();
-  batch_.rows.resize(rows.size());
-  for (size_t r = 0; r < rows.size(); ++r)
-    batch_.rows[r] = {rows[r]->tokens().last(1), model::LogitsWanted::last};
+  batch_.rows.resize(scheduler_.rows());
+  size_t r = 0;
+  for (const auto* s : scheduler_.running()) {
+    if (const engine::BeamGroup* beams = s->beams())
+      for (size_t beam = 0; beam < beams->rows(); ++beam)
+        batch_.rows[r++] = {beams->next_input(beam), model::LogitsWanted::last};
+    else
+      batch_.rows[r++] = {s->tokens().last(1), model::LogitsWanted::last};
+  }
   try {
     sample_rows(runner_.run(batch_, kv_));
   } catch (const Error& e) {
@@ -199,9 +215,23 @@ void Engine::Impl::decode() {
 }
 
 void Engine::Impl::sample_rows(const model::Logits& logits) {
-  const auto& rows = scheduler_.running();
-  for (size_t r = 0; r < rows.size(); ++r) {
-    rows[r]->accept(logits.at(r), scratch_logits_, runner_.context_length());
+  size_t r = 0;
+  for (auto* s : scheduler_.running()) {
+    if (engine::BeamGroup* beams = s->beams()) {
+      step_beams(*s, *beams, logits, r);
+      r += beams->rows();
+      continue;
+    }
+    s->accept(logits.at(r++), scratch_logits_, runner_.context_length());
+  }
+}
+
+void Engine::Impl::step_beams(engine::Sequence& sequence, engine::BeamGroup& beams,
+                              const model::Logits& logits, size_t first_row) {
+  try {
+    if (beams.step(logits, first_row)) sequence.finish_beams(beams.results());
+  } catch (const Error& e) {
+    sequence.finish(StopReason::error, e.what());
   }
 }
 

@@ -6,12 +6,17 @@ namespace ortlm::engine {
 
 bool Scheduler::admit() {
   if (!running_.empty() || waiting_.empty()) return false;
-  size_t longest = 0;
-  while (!waiting_.empty() && running_.size() < max_rows_) {
-    const size_t next_longest = std::max(longest, waiting_.front()->prompt().size());
+  size_t rows = 0, longest = 0;
+  while (!waiting_.empty()) {
+    const Sequence* next = waiting_.front();
+    const size_t wide = next->max_rows();
+    if (!running_.empty() && rows + wide > max_rows_) break;
+    // Each sequence is prefilled in one row (beams fork after it).
+    const size_t next_longest = std::max(longest, next->prompt().size());
     if (max_padded_tokens_ > 0 && !running_.empty() &&
         (running_.size() + 1) * next_longest > max_padded_tokens_)
       break;
+    rows += wide;
     longest = next_longest;
     running_.push_back(waiting_.front());
     waiting_.pop_front();
@@ -20,16 +25,39 @@ bool Scheduler::admit() {
   return true;
 }
 
-void Scheduler::drop_finished(std::vector<int32_t>& kept_rows, bool& dropped) {
+size_t Scheduler::rows() const {
+  size_t rows = 0;
+  for (const Sequence* s : running_) rows += s->rows();
+  return rows;
+}
+
+size_t Scheduler::max_rows() const {
+  size_t rows = 0;
+  for (const Sequence* s : running_) rows += s->max_rows();
+  return rows;
+}
+
+void Scheduler::drop_finished(std::vector<int32_t>& source_rows, bool& changed) {
   std::erase_if(waiting_, [](const Sequence* s) { return s->status() == SequenceStatus::finished; });
-  kept_rows.clear();
+  source_rows.clear();
   scratch_.clear();
-  for (size_t r = 0; r < running_.size(); ++r) {
-    if (running_[r]->status() == SequenceStatus::finished) continue;
-    kept_rows.push_back(static_cast<int32_t>(r));
-    scratch_.push_back(running_[r]);
+  int32_t first = 0;  // the sequence's first row now
+  for (Sequence* s : running_) {
+    const auto rows = static_cast<int32_t>(s->rows());
+    if (s->status() != SequenceStatus::finished) {
+      scratch_.push_back(s);
+      if (BeamGroup* beams = s->beams()) {
+        for (int32_t row : beams->source_rows()) source_rows.push_back(first + row);
+        beams->gathered();
+      } else {
+        source_rows.push_back(first);
+      }
+    }
+    first += rows;
   }
-  dropped = scratch_.size() != running_.size();
+  changed = source_rows.size() != static_cast<size_t>(first);
+  for (size_t r = 0; r < source_rows.size() && !changed; ++r)
+    changed = source_rows[r] != static_cast<int32_t>(r);
   std::swap(running_, scratch_);
 }
 

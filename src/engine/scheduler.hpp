@@ -1,7 +1,10 @@
 #pragma once
 // Which sequences the next forward pass runs. Requests wait in arrival order; when no wave is
-// running, up to `max_rows` of them are admitted together (prefilled in one batch, then decoded
-// together). Finished or aborted sequences leave the running wave at once.
+// running, the next ones are admitted together (prefilled in one batch, then decoded together) while
+// their rows fit in `max_rows`: a plain sequence takes one KV row, a beam search num_beams (one for
+// its prompt's prefill, num_beams once it forks). A request wider than `max_rows` runs alone: its
+// beams all have one length, so they need no padding, and share a pass even where padded rows cannot.
+// Finished or aborted sequences leave the running wave at once.
 #include <cstddef>
 #include <deque>
 #include <vector>
@@ -21,11 +24,16 @@ class Scheduler {
   void add(Sequence* sequence) { waiting_.push_back(sequence); }
   // Admits the next wave when none is running; returns whether it did (the wave needs a prefill).
   bool admit();
-  // The running sequences, in KV-row order.
+  // The running sequences, in KV-row order (each holds Sequence::rows() consecutive rows).
   const std::vector<Sequence*>& running() const { return running_; }
-  // Drops finished sequences from the waiting queue and the running wave; fills `kept_rows` with the
-  // KV rows of the running sequences that remain, and `dropped` with whether any running one left.
-  void drop_finished(std::vector<int32_t>& kept_rows, bool& dropped);
+  // KV rows the running sequences hold now, and the most they may hold.
+  size_t rows() const;
+  size_t max_rows() const;
+  // Drops finished sequences from the waiting queue and the running wave. Fills `source_rows` with,
+  // for each KV row of the running sequences that remain, the current row it continues (beams name
+  // the rows they fork from, BeamGroup::source_rows()), and `changed` with whether that differs from
+  // the rows as they are: the caller then gathers the KV rows so.
+  void drop_finished(std::vector<int32_t>& source_rows, bool& changed);
   bool empty() const { return waiting_.empty() && running_.empty(); }
 
  private:

@@ -1,6 +1,7 @@
 #include "engine/sequence.hpp"
 
 #include <algorithm>
+#include <limits>
 
 #include "engine/logprobs.hpp"
 #include "ortlm/error.hpp"
@@ -30,11 +31,20 @@ Sequence::Sequence(RequestId id, std::vector<int32_t> prompt_ids, const Generati
     detokenizer_.emplace(*tokenizer_, true);
     detokenizer_->prefill(tokens_);
   }
+  if (is_beam_search(options)) {
+    const int32_t context = model.config().context_length;
+    const int64_t limit = budget(context), requested = budget(std::numeric_limits<int32_t>::max());
+    beams_ =
+        std::make_unique<BeamGroup>(options, prompt(), model.config().vocab_size, eos_ids_, limit,
+                                    limit < requested ? StopReason::context_full : StopReason::max_tokens);
+  }
 }
 
 int64_t Sequence::budget(int32_t context_length) const {
-  return std::min<int64_t>(options_.max_new_tokens - static_cast<int64_t>(generated()),
-                           int64_t{context_length} - static_cast<int64_t>(tokens_.size()) + 1);
+  int64_t limit = options_.max_new_tokens - static_cast<int64_t>(generated());
+  if (options_.max_length > 0)
+    limit = std::min<int64_t>(limit, options_.max_length - static_cast<int64_t>(tokens_.size()));
+  return std::min<int64_t>(limit, int64_t{context_length} - static_cast<int64_t>(tokens_.size()) + 1);
 }
 
 bool Sequence::is_eos(int32_t id) const {
@@ -75,7 +85,8 @@ bool Sequence::accept(std::span<const float> logits, std::span<float> scratch, i
     finish(eos ? StopReason::eos : stop_token ? StopReason::stop_token : StopReason::stop_string);
     return true;
   }
-  if (static_cast<int32_t>(generated()) >= options_.max_new_tokens) {
+  if (static_cast<int32_t>(generated()) >= options_.max_new_tokens ||
+      (options_.max_length > 0 && static_cast<int64_t>(tokens_.size()) >= options_.max_length)) {
     finish(StopReason::max_tokens);
     return true;
   }
@@ -112,6 +123,50 @@ void Sequence::mark_prefill(Clock::time_point start, Clock::time_point end) {
   prefill_end_ = end;
 }
 
-GenerationResult Sequence::take_result() { return std::move(result_); }
+GenerationResult Sequence::take_result() {
+  if (result_.sequences.empty())  // plain decoding, or a beam search cancelled or failed
+    result_.sequences.push_back({result_.new_ids, result_.text, 0.0f, result_.stop_reason});
+  return std::move(result_);
+}
+
+bool Sequence::has_text(int32_t id) const {
+  // As accept(): ids past the tokenizer's vocabulary (padded logits) and the ids that end a sequence
+  // have no text.
+  const bool stop = is_eos(id) || std::find(options_.stop_token_ids.begin(), options_.stop_token_ids.end(),
+                                            id) != options_.stop_token_ids.end();
+  return tokenizer_ && static_cast<size_t>(id) < tokenizer_->vocab_size() && !stop;
+}
+
+void Sequence::finish_beams(std::vector<ReturnedSequence> sequences) {
+  if (status_ == SequenceStatus::finished || sequences.empty()) return;
+  if (tokenizer_) {
+    for (auto& sequence : sequences) {
+      StreamDecoder decoder(*tokenizer_, true);
+      decoder.prefill(prompt());
+      for (int32_t id : sequence.new_ids)
+        if (has_text(id)) decoder.put(id, sequence.text);
+      decoder.finish(sequence.text);
+    }
+  }
+  // The best one goes through this sequence's own decoder and callback, as if accepted id by id
+  // (beam search has no stop strings: the stop filter passes everything through).
+  const ReturnedSequence& best = sequences.front();
+  bool listening = static_cast<bool>(on_token_);
+  for (int32_t id : best.new_ids) {
+    tokens_.push_back(id);
+    result_.new_ids.push_back(id);
+    piece_.clear();
+    if (detokenizer_ && has_text(id)) {
+      decoded_.clear();
+      detokenizer_->put(id, decoded_);
+      stop_filter_.push(decoded_, piece_);
+      result_.text += piece_;
+    }
+    if (listening) listening = on_token_(id, piece_);
+  }
+  if (!listening) on_token_ = nullptr;  // it asked to stop: not even the held-back text
+  result_.sequences = std::move(sequences);
+  finish(best.stop_reason);
+}
 
 }  // namespace ortlm::engine

@@ -4,11 +4,13 @@
 // next token, streams the text it completes and says when it is done.
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "engine/beam_search.hpp"
 #include "engine/sampler.hpp"
 #include "engine/stop_strings.hpp"
 #include "ortlm/engine.hpp"
@@ -34,8 +36,15 @@ class Sequence {
   // Prompt + generated ids.
   std::span<const int32_t> tokens() const { return tokens_; }
   size_t generated() const { return tokens_.size() - prompt_length_; }
-  // The most tokens this sequence may still generate: max_new_tokens and the context both bound it.
+  // The most tokens this sequence may still generate: max_new_tokens, max_length and the context bound it.
   int64_t budget(int32_t context_length) const;
+
+  // Beam search (num_beams > 1): the group that searches for this request, else null. Such a
+  // sequence never accept()s: the engine steps its group, then calls finish_beams().
+  BeamGroup* beams() const { return beams_.get(); }
+  // KV rows it holds now, and the most it may hold (1 and 1 without beam search).
+  size_t rows() const { return beams_ ? beams_->rows() : 1; }
+  size_t max_rows() const { return beams_ ? beams_->max_rows() : 1; }
 
   // Picks the next token from this row's raw logits (copied into `scratch`, which the processors
   // modify), appends it, records its logprobs when asked, and streams its text. Returns whether the
@@ -43,6 +52,9 @@ class Sequence {
   bool accept(std::span<const float> logits, std::span<float> scratch, int32_t context_length);
   // Ends the sequence (cancelled, error, or max_tokens before any pass), flushing held-back text.
   void finish(StopReason reason, std::string error = {});
+  // Ends a beam search with its results (best first): decodes their texts and streams the best one's
+  // ids to the callback, as accept() would have.
+  void finish_beams(std::vector<ReturnedSequence> sequences);
 
   void mark_prefill(Clock::time_point start, Clock::time_point end);
   // The result, once finished (moved out: call once).
@@ -51,6 +63,7 @@ class Sequence {
  private:
   bool is_eos(int32_t id) const;
   void flush_text();
+  bool has_text(int32_t id) const;
 
   RequestId id_;
   SequenceStatus status_ = SequenceStatus::waiting;
@@ -66,6 +79,7 @@ class Sequence {
   std::string decoded_, piece_;  // per-token scratch, reused
   GenerationResult result_;
   Clock::time_point prefill_end_{};
+  std::unique_ptr<BeamGroup> beams_;
 };
 
 }  // namespace ortlm::engine

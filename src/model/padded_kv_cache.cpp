@@ -38,11 +38,12 @@ std::optional<size_t> checked_product(std::initializer_list<size_t> factors) {
 
 }  // namespace
 
-void PaddedKvCache::reset(size_t rows, int64_t capacity) {
+void PaddedKvCache::reset(size_t rows, int64_t capacity, size_t max_rows) {
   if (rows == 0 || capacity <= 0)
     throw Error("the KV cache needs at least one row and one column (got " + std::to_string(rows) + " x " +
                 std::to_string(capacity) + ")");
-  const auto row_columns = checked_product({rows, static_cast<size_t>(capacity)});
+  max_rows = std::max(rows, max_rows);
+  const auto row_columns = checked_product({max_rows, static_cast<size_t>(capacity)});
   if (!row_columns || *row_columns > allocated_row_columns_) {
     if (layout_.kv_heads <= 0 || layout_.head_size <= 0)
       throw Error("the KV cache shape is unknown (" + std::to_string(layout_.kv_heads) + " heads of size " +
@@ -59,7 +60,7 @@ void PaddedKvCache::reset(size_t rows, int64_t capacity) {
     const auto bytes = stride ? checked_product({*stride, tensors_per_set_}) : std::nullopt;
     // Two sets: the whole cache must stay addressable, so one set may take at most half of it.
     if (!bytes || *bytes > PTRDIFF_MAX / 2)
-      throw Error("the KV cache for " + std::to_string(rows) + " rows of " + std::to_string(capacity) +
+      throw Error("the KV cache for " + std::to_string(max_rows) + " rows of " + std::to_string(capacity) +
                   " tokens (" + std::to_string(layout_.kv.size()) + " layers x " +
                   std::to_string(layout_.kv_heads) + " heads x " + std::to_string(layout_.head_size) +
                   " head size) does not fit in memory");
@@ -73,12 +74,12 @@ void PaddedKvCache::reset(size_t rows, int64_t capacity) {
     tensor_stride_ = *stride;
     allocated_row_columns_ = *row_columns;
   }
-  max_rows_ = rows;
+  max_rows_ = max_rows;
   capacity_ = capacity;
   valid_.resize(*row_columns);
   scratch_valid_.resize(*row_columns);
-  lengths_.resize(rows);
-  scratch_lengths_.resize(rows);
+  lengths_.resize(max_rows);
+  scratch_lengths_.resize(max_rows);
   rows_ = rows;
   width_ = 0;
   current_ = 0;

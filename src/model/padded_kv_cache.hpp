@@ -18,9 +18,10 @@ namespace ortlm::model {
 class PaddedKvCache final : public KvCache {
  public:
   explicit PaddedKvCache(const IoLayout& layout);
-  // Empties the cache and makes room for `rows` rows of `capacity` columns (reallocates only when
-  // rows x capacity grows). Throws ortlm::Error when that does not fit in memory.
-  void reset(size_t rows, int64_t capacity);
+  // Empties the cache and makes room for `rows` rows of `capacity` columns, and for reorder() to
+  // grow them to `max_rows` (beams forking from one prefilled row; 0 = `rows`). Reallocates only when
+  // max_rows x capacity grows. Throws ortlm::Error when that does not fit in memory.
+  void reset(size_t rows, int64_t capacity, size_t max_rows = 0);
 
   size_t rows() const override { return rows_; }
   int64_t length(size_t row) const override { return lengths_[row]; }
@@ -51,7 +52,7 @@ class PaddedKvCache final : public KvCache {
   size_t tensors_per_set_ = 0;        // 2 per layer (separate) or 1 (combined)
   size_t tensor_stride_ = 0;          // bytes reserved per tensor
   size_t allocated_row_columns_ = 0;  // rows x columns the buffers hold
-  size_t max_rows_ = 0;               // rows of the current batch (reorder keeps at most as many)
+  size_t max_rows_ = 0;               // the most rows reorder() may make until the next reset
   int64_t capacity_ = 0;
   size_t rows_ = 0;
   int64_t width_ = 0;
