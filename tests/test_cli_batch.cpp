@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "json_lines.hpp"
 #include "test_support.hpp"
 
 namespace ortlm {
@@ -14,14 +15,6 @@ namespace {
 namespace fs = std::filesystem;
 
 std::string cli() { return std::string(ORTLM_CLI) + " generate '" + test::bundled_model().string() + "' "; }
-
-std::vector<nlohmann::json> json_lines(const std::string& output) {
-  std::vector<nlohmann::json> out;
-  std::istringstream in(output);
-  for (std::string line; std::getline(in, line);)
-    if (!line.empty() && line.front() == '{') out.push_back(nlohmann::json::parse(line));
-  return out;
-}
 
 nlohmann::json alone(const std::string& flags) {
   const auto r = test::run_command(cli() + flags + " --json 2>/dev/null");
@@ -40,7 +33,7 @@ TEST(CliBatch, SeveralPromptsGiveTheirAloneResultsInOrder) {
                                    "-p 'Once upon a time' -p 'The dog' --ids 1,403,407 -n 15 --json "
                                    "--batch-size 2 2>/dev/null");
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  const auto lines = json_lines(r.output);
+  const auto lines = test::json_lines(r.output);
   ASSERT_EQ(lines.size(), 3u) << r.output;
   const std::string flags[] = {"-p 'Once upon a time'", "-p 'The dog'", "--ids 1,403,407"};
   for (size_t i = 0; i < 3; ++i) {
@@ -60,7 +53,7 @@ TEST(CliBatch, PromptsFileWithPerPromptSettings) {
                  "{\"prompt\": \"The cat\", \"stop\": \"park\"}\n");
   const auto r = test::run_command(cli() + "--prompts '" + file.string() + "' -n 30 --json 2>/dev/null");
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  const auto lines = json_lines(r.output);
+  const auto lines = test::json_lines(r.output);
   ASSERT_EQ(lines.size(), 3u) << r.output;
   EXPECT_EQ(lines[0]["new_ids"], alone("-p 'Once upon a time' -n 6")["new_ids"]);
   EXPECT_EQ(lines[1]["new_ids"], alone("--ids 1,403 --temperature 0.8 --seed 3 -n 9")["new_ids"]);
@@ -86,7 +79,7 @@ TEST(CliBatch, PromptOverTheContextFailsAloneAndExitIsNonZero) {
   for (int i = 0; i < 600; ++i) long_ids += ",5";
   const auto r = test::run_command(cli() + "-p 'Once upon a time' --ids " + long_ids + " -n 5 --json 2>&1");
   EXPECT_EQ(r.exit_code, 1) << r.output;
-  const auto lines = json_lines(r.output);
+  const auto lines = test::json_lines(r.output);
   ASSERT_EQ(lines.size(), 2u) << r.output;
   EXPECT_EQ(lines[0]["new_ids"].size(), 5u);
   EXPECT_NE(lines[1]["error"].get<std::string>().find("more than the model's context length"),
@@ -126,7 +119,7 @@ TEST(CliBatch, LogprobsInEveryJsonObject) {
   const auto r =
       test::run_command(cli() + "-p 'Once upon a time' -p 'The dog' -n 4 --logprobs 2 --json 2>/dev/null");
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  for (const auto& line : json_lines(r.output)) {
+  for (const auto& line : test::json_lines(r.output)) {
     ASSERT_EQ(line["logprobs"].size(), 4u) << line;
     for (size_t i = 0; i < 4; ++i) {
       const auto& step = line["logprobs"][i];

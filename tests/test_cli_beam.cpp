@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "json_lines.hpp"
 #include "test_support.hpp"
 
 namespace ortlm {
@@ -18,18 +19,10 @@ std::string cli(const std::string& command = "generate") {
   return std::string(ORTLM_CLI) + " " + command + " '" + test::bundled_model().string() + "' ";
 }
 
-std::vector<nlohmann::json> json_lines(const std::string& output) {
-  std::vector<nlohmann::json> out;
-  std::istringstream in(output);
-  for (std::string line; std::getline(in, line);)
-    if (!line.empty() && line.front() == '{') out.push_back(nlohmann::json::parse(line));
-  return out;
-}
-
 std::vector<nlohmann::json> run_json(const std::string& flags, int exit_code = 0) {
   const auto r = test::run_command(cli() + flags + " --json 2>/dev/null");
   EXPECT_EQ(r.exit_code, exit_code) << flags << "\n" << r.output;
-  return json_lines(r.output);
+  return test::json_lines(r.output);
 }
 
 fs::path write_file(const std::string& name, const std::string& text) {
@@ -177,11 +170,11 @@ TEST(CliBeam, ChatRunsBeamSearch) {
   const std::string chat = cli("chat") + "--messages '" + conversation.string() + "' -n 10 ";
   const auto r = test::run_command(chat + "--num-beams 3 --num-return-sequences 2 --json 2>/dev/null");
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  const auto lines = json_lines(r.output);
+  const auto lines = test::json_lines(r.output);
   ASSERT_EQ(lines.size(), 2u) << r.output;
   EXPECT_EQ(lines[1]["sequence_index"], 1);
   const auto again = test::run_command(chat + "--num-beams 3 --num-return-sequences 2 --json 2>/dev/null");
-  const auto again_lines = json_lines(again.output);
+  const auto again_lines = test::json_lines(again.output);
   ASSERT_EQ(again_lines.size(), 2u);
   EXPECT_EQ(again_lines[0]["new_ids"], lines[0]["new_ids"]) << "beam search does not sample";
   const auto conflict = test::run_command(chat + "--num-beams 3 --temperature 0.5 2>&1");

@@ -37,18 +37,11 @@ EngineOptions engine_options(const ortlm_engine_options* c, const char* fn) {
 using namespace ortlm;
 using namespace ortlm::capi;
 
-// A request's callback context: the C callback and its user pointer, and the text of one call
-// (NUL-terminated for C). Owned by the engine handle until the request's result is taken.
-struct CallbackContext {
-  ortlm_token_callback callback;
-  void* user_data;
-  std::string piece;
-};
-
 struct ortlm_engine {
   std::shared_ptr<SharedModel> shared;
   Engine engine;
-  std::map<RequestId, std::unique_ptr<CallbackContext>> callbacks;
+  // Each streaming request's callback text, until its result is taken.
+  std::map<RequestId, std::unique_ptr<std::string>> pieces;
   std::deque<std::pair<RequestId, GenerationResult>> finished;
   bool stepping = false;
 };
@@ -61,25 +54,12 @@ ortlm_status add_request(const char* fn, ortlm_engine* engine, std::span<const i
   return guard(ORTLM_ERROR_MODEL, [&] {
     require(out_request_id, fn, "out_request_id") = 0;
     ortlm_engine& e = require(engine, fn, "engine");
-    GenerationOptions options = generation_options(c_options, fn);
-    const Model& model = *e.shared->model;
-    std::vector<int32_t> encoded;
-    if (prompt_text) {
-      encoded = encode_prompt(model, *prompt_text, fn);
-      prompt_ids = encoded;
-    }
-    check_request(model, prompt_ids, options, fn);
-    TokenCallback on_token;
-    std::unique_ptr<CallbackContext> context;
-    if (callback) {
-      context = std::make_unique<CallbackContext>(CallbackContext{callback, user_data, {}});
-      on_token = [c = context.get()](int32_t id, std::string_view text) {
-        c->piece.assign(text);
-        return c->callback(id, c->piece.c_str(), c->piece.size(), c->user_data) == 0;
-      };
-    }
-    const RequestId id = e.engine.add_request(prompt_ids, options, std::move(on_token));
-    if (context) e.callbacks.emplace(id, std::move(context));
+    const CheckedRequest request = check_request(*e.shared->model, prompt_ids, prompt_text, c_options, fn);
+    // The text of one callback lives as long as the request (the engine calls it from step()).
+    auto piece = std::make_unique<std::string>();
+    const RequestId id =
+        e.engine.add_request(request.ids(), request.options, token_callback(callback, user_data, *piece));
+    if (callback) e.pieces.emplace(id, std::move(piece));
     *out_request_id = id;
   });
 }
@@ -169,7 +149,7 @@ ortlm_status ortlm_engine_take_finished(ortlm_engine* engine, uint64_t* out_requ
     if (e.finished.empty()) return;
     auto result = make_result(std::move(e.finished.front().second));
     *out_request_id = e.finished.front().first;
-    e.callbacks.erase(*out_request_id);
+    e.pieces.erase(*out_request_id);
     e.finished.pop_front();
     *out_result = result.release();
   });

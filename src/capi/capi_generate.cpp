@@ -55,10 +55,12 @@ GenerationOptions generation_options(const ortlm_generation_options* c, const ch
   return options;
 }
 
+namespace {
+
 // Checks what the C++ API would reject as a generic error, so that the caller gets
 // INVALID_ARGUMENT (its own mistake) rather than ORTLM_ERROR_MODEL.
-void check_request(const Model& model, std::span<const int32_t> prompt, GenerationOptions& options,
-                   const char* fn) {
+void check_prompt_and_options(const Model& model, std::span<const int32_t> prompt, GenerationOptions& options,
+                              const char* fn) {
   const ModelConfig& config = model.config();
   try {
     validate(options, config.vocab_size);
@@ -96,6 +98,27 @@ std::vector<int32_t> encode_prompt(const Model& model, std::string_view text, co
   }
 }
 
+}  // namespace
+
+CheckedRequest check_request(const Model& model, std::span<const int32_t> ids, const std::string_view* text,
+                             const ortlm_generation_options* options, const char* fn) {
+  CheckedRequest request;
+  request.options = generation_options(options, fn);
+  request.given = ids;
+  request.from_text = text != nullptr;
+  if (text) request.encoded = encode_prompt(model, *text, fn);
+  check_prompt_and_options(model, request.ids(), request.options, fn);
+  return request;
+}
+
+TokenCallback token_callback(ortlm_token_callback callback, void* user_data, std::string& piece) {
+  if (!callback) return {};
+  return [callback, user_data, &piece](int32_t id, std::string_view text) {
+    piece.assign(text);
+    return callback(id, piece.c_str(), piece.size(), user_data) == 0;
+  };
+}
+
 namespace {
 
 struct GeneratingScope {
@@ -113,25 +136,12 @@ ortlm_status generate(const char* fn, ortlm_generator* generator, std::span<cons
     ortlm_generator& g = require(generator, fn, "generator");
     if (generating)
       fail(ORTLM_ERROR_INVALID_ARGUMENT, std::string(fn) + ": called from a token callback (not allowed)");
-    GenerationOptions options = generation_options(c_options, fn);
-    const Model& model = *g.shared->model;
-    std::vector<int32_t> encoded;
-    if (prompt_text) {
-      encoded = encode_prompt(model, *prompt_text, fn);
-      prompt_ids = encoded;
-    }
-    check_request(model, prompt_ids, options, fn);
-
-    TokenCallback on_token;
-    if (callback)
-      on_token = [&](int32_t id, std::string_view text) {
-        g.piece.assign(text);
-        return callback(id, g.piece.c_str(), g.piece.size(), user_data) == 0;
-      };
+    const CheckedRequest request = check_request(*g.shared->model, prompt_ids, prompt_text, c_options, fn);
     GenerationResult generated;
     {
       GeneratingScope scope;
-      generated = g.generator.generate(prompt_ids, options, on_token);
+      generated =
+          g.generator.generate(request.ids(), request.options, token_callback(callback, user_data, g.piece));
     }
     *out_result = make_result(std::move(generated)).release();
   });

@@ -89,12 +89,21 @@ struct SharedModel {
 
 // The C options as the C++ API's (fields read only as far as struct_size covers them; NULL = defaults).
 GenerationOptions generation_options(const ortlm_generation_options* c, const char* fn);
-// Checks a request as the engine would, but with INVALID_ARGUMENT (the caller's mistake) for what
-// the C++ API reports as a generic error; caps max_new_tokens at what the context allows.
-void check_request(const Model& model, std::span<const int32_t> prompt, GenerationOptions& options,
-                   const char* fn);
-// `text` encoded as a text prompt is (BOS added as the model is configured).
-std::vector<int32_t> encode_prompt(const Model& model, std::string_view text, const char* fn);
+// A C request made ready for the C++ API: its options read and checked, its prompt encoded when it
+// came as text. Checks as the engine would, but with INVALID_ARGUMENT (the caller's mistake) for
+// what the C++ API reports as a generic error; caps max_new_tokens at what the context allows.
+struct CheckedRequest {
+  GenerationOptions options;
+  std::vector<int32_t> encoded;  // the text prompt's ids
+  std::span<const int32_t> given;
+  bool from_text = false;
+  std::span<const int32_t> ids() const { return from_text ? std::span<const int32_t>(encoded) : given; }
+};
+// `text` is null for a prompt given as ids.
+CheckedRequest check_request(const Model& model, std::span<const int32_t> ids, const std::string_view* text,
+                             const ortlm_generation_options* options, const char* fn);
+// A C token callback as the C++ API's; `piece` holds one call's text, NUL-terminated for C.
+TokenCallback token_callback(ortlm_token_callback callback, void* user_data, std::string& piece);
 
 // Copies `text` into a caller buffer under the two-call pattern (NUL-terminated).
 void copy_text_out(std::string_view text, char* buffer, size_t capacity, size_t* out_length,
