@@ -193,6 +193,13 @@ typedef struct ortlm_result ortlm_result;
  * max_new_tokens >= 0; temperature 0 or in [0.001, 1000]; top_k >= 0; top_p in (0, 1];
  * min_p in [0, 1]; repetition_penalty in [0.01, 100]; stop ids in the vocabulary; stop strings
  * not empty. Flags are int32 0 / nonzero. */
+/* Beam search's stopping rule, as Hugging Face's early_stopping False / True / "never". */
+typedef enum ortlm_early_stopping {
+  ORTLM_EARLY_STOPPING_HEURISTIC = 0,
+  ORTLM_EARLY_STOPPING_ON = 1,
+  ORTLM_EARLY_STOPPING_NEVER = 2
+} ortlm_early_stopping;
+
 typedef struct ortlm_generation_options {
   size_t struct_size;
   int32_t max_new_tokens;        /* default 256 */
@@ -216,6 +223,13 @@ typedef struct ortlm_generation_options {
   float presence_penalty;       /* default 0; [-2, 2], OpenAI semantics over the generated ids */
   float frequency_penalty;      /* default 0; [-2, 2] */
   int32_t logprobs;             /* default 0 = off; [0, 20]: see ortlm_result_logprobs */
+  int32_t max_length;           /* default 0 = unset; total length with the prompt (HF max_length) */
+  /* Beam search as Hugging Face's: num_beams > 1 keeps that many hypotheses (never samples: a
+   * sampling setting or stop strings with it are an error); see ortlm_result_sequence. */
+  int32_t num_beams;            /* default 1 = off; [1, 32] */
+  int32_t num_return_sequences; /* default 1; [1, num_beams] */
+  float length_penalty;         /* default 1: scores are log-prob sums / length^length_penalty */
+  int32_t early_stopping;       /* ortlm_early_stopping; default ORTLM_EARLY_STOPPING_HEURISTIC */
 } ortlm_generation_options;
 
 ORTLM_API ortlm_status ortlm_generation_options_init(ortlm_generation_options* options, size_t struct_size);
@@ -308,6 +322,15 @@ typedef struct ortlm_token_logprob {
   int32_t id;
   float logprob; /* natural log of the softmax of the model's raw logits at that step */
 } ortlm_token_logprob;
+
+/* Sequences returned: num_return_sequences for beam search (best first), else 1. */
+ORTLM_API ortlm_status ortlm_result_sequence_count(const ortlm_result* result, size_t* out_count);
+/* Sequence `index` (0 = the best, the same as new_ids/text): its new ids, text and score (beam
+ * search: Hugging Face's sequences_scores; otherwise 0). Arrays belong to the result. */
+ORTLM_API ortlm_status ortlm_result_sequence(const ortlm_result* result, size_t index,
+                                             const int32_t** out_ids, size_t* out_count,
+                                             const char** out_text, size_t* out_text_length,
+                                             float* out_score);
 
 /* Steps with logprobs: one per new token when the options asked for logprobs, else 0. */
 ORTLM_API ortlm_status ortlm_result_logprobs_count(const ortlm_result* result, size_t* out_steps);

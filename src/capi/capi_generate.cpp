@@ -51,6 +51,25 @@ GenerationOptions generation_options(const ortlm_generation_options* c, const ch
     options.presence_penalty = c->presence_penalty;
     options.frequency_penalty = c->frequency_penalty;
     options.logprobs = c->logprobs;
+    options.max_length = c->max_length;
+    options.num_beams = c->num_beams;
+    options.num_return_sequences = c->num_return_sequences;
+    options.length_penalty = c->length_penalty;
+    switch (c->early_stopping) {
+      case ORTLM_EARLY_STOPPING_HEURISTIC:
+        options.early_stopping = EarlyStopping::heuristic;
+        break;
+      case ORTLM_EARLY_STOPPING_ON:
+        options.early_stopping = EarlyStopping::on;
+        break;
+      case ORTLM_EARLY_STOPPING_NEVER:
+        options.early_stopping = EarlyStopping::never;
+        break;
+      default:
+        fail(ORTLM_ERROR_INVALID_ARGUMENT, std::string(fn) + ": options->early_stopping " +
+                                               std::to_string(c->early_stopping) +
+                                               " is not an ortlm_early_stopping");
+    }
   }
   return options;
 }
@@ -190,6 +209,11 @@ ortlm_status ortlm_generation_options_init(ortlm_generation_options* options, si
     c.presence_penalty = defaults.presence_penalty;
     c.frequency_penalty = defaults.frequency_penalty;
     c.logprobs = defaults.logprobs;
+    c.max_length = defaults.max_length;
+    c.num_beams = defaults.num_beams;
+    c.num_return_sequences = defaults.num_return_sequences;
+    c.length_penalty = defaults.length_penalty;
+    c.early_stopping = ORTLM_EARLY_STOPPING_HEURISTIC;
     c.max_new_tokens = defaults.max_new_tokens;
     c.greedy = defaults.greedy ? 1 : 0;
     c.temperature = defaults.temperature;
@@ -276,6 +300,36 @@ ortlm_status ortlm_result_error(const ortlm_result* result, const char** out_mes
   return guard(ORTLM_ERROR_INTERNAL, [&] {
     require(out_message, "ortlm_result_error", "out_message") = nullptr;
     *out_message = result_of(result, "ortlm_result_error").error.c_str();
+  });
+}
+
+ortlm_status ortlm_result_sequence_count(const ortlm_result* result, size_t* out_count) {
+  return guard(ORTLM_ERROR_INTERNAL, [&] {
+    require(out_count, "ortlm_result_sequence_count", "out_count") = 0;
+    *out_count = result_of(result, "ortlm_result_sequence_count").sequences.size();
+  });
+}
+
+ortlm_status ortlm_result_sequence(const ortlm_result* result, size_t index, const int32_t** out_ids,
+                                   size_t* out_count, const char** out_text, size_t* out_text_length,
+                                   float* out_score) {
+  constexpr const char* fn = "ortlm_result_sequence";
+  return guard(ORTLM_ERROR_INTERNAL, [&] {
+    require(out_ids, fn, "out_ids") = nullptr;
+    require(out_count, fn, "out_count") = 0;
+    require(out_text, fn, "out_text") = nullptr;
+    require(out_text_length, fn, "out_text_length") = 0;
+    require(out_score, fn, "out_score") = 0;
+    const auto& sequences = result_of(result, fn).sequences;
+    if (index >= sequences.size())
+      fail(ORTLM_ERROR_INVALID_ARGUMENT,
+           std::string(fn) + ": index " + std::to_string(index) + " of " + std::to_string(sequences.size()));
+    const ReturnedSequence& s = sequences[index];
+    *out_ids = s.new_ids.data();
+    *out_count = s.new_ids.size();
+    *out_text = s.text.c_str();
+    *out_text_length = s.text.size();
+    *out_score = s.score;
   });
 }
 

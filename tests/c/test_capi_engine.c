@@ -119,6 +119,61 @@ static void test_batch(ortlm_model* model, const reference* ref) {
   ortlm_engine_free(engine);
 }
 
+/* Beam search through the C API: 3 sequences best first, the best one is the result's new ids, and
+ * num_beams 1 is greedy (the reference). */
+static void test_beams(ortlm_model* model, const reference* ref) {
+  ortlm_generator* generator = NULL;
+  REQUIRE_OK(ortlm_generator_create(model, &generator));
+  ortlm_generation_options options = greedy_options(kGreedyTokens);
+  options.num_beams = 1;
+  ortlm_result* result = NULL;
+  CHECK_OK(ortlm_generate(generator, ref->prompt_ids, ref->prompt_count, &options, NULL, NULL, &result));
+  size_t count = 0;
+  CHECK_OK(ortlm_result_sequence_count(result, &count));
+  CHECK(count == 1);
+  const int32_t* ids = NULL;
+  const char* text = NULL;
+  size_t text_length = 0;
+  float score = 1;
+  CHECK_OK(ortlm_result_sequence(result, 0, &ids, &count, &text, &text_length, &score));
+  CHECK(count == kGreedyTokens && same_ids(ids, ref->new_ids, kGreedyTokens) && score == 0);
+  ortlm_result_free(result);
+
+  options.num_beams = 4;
+  options.num_return_sequences = 3;
+  options.early_stopping = ORTLM_EARLY_STOPPING_ON;
+  CHECK_OK(ortlm_generate(generator, ref->prompt_ids, ref->prompt_count, &options, NULL, NULL, &result));
+  CHECK_OK(ortlm_result_sequence_count(result, &count));
+  CHECK(count == 3);
+  float previous = 1;
+  for (size_t i = 0; i < 3; ++i) {
+    size_t n = 0;
+    CHECK_OK(ortlm_result_sequence(result, i, &ids, &n, &text, &text_length, &score));
+    CHECK(n > 0 && score <= 0 && score <= previous);
+    previous = score;
+    if (i == 0) {
+      const int32_t* best = NULL;
+      size_t best_count = 0;
+      CHECK_OK(ortlm_result_new_ids(result, &best, &best_count));
+      CHECK(best_count == n && same_ids(best, ids, n));
+    }
+  }
+  CHECK_STATUS(ortlm_result_sequence(result, 3, &ids, &count, &text, &text_length, &score),
+               ORTLM_ERROR_INVALID_ARGUMENT);
+  ortlm_result_free(result);
+
+  options.num_beams = 33;
+  CHECK_STATUS(ortlm_generate(generator, ref->prompt_ids, ref->prompt_count, &options, NULL, NULL, &result),
+               ORTLM_ERROR_INVALID_ARGUMENT);
+  CHECK_ERROR_MENTIONS("num_beams");
+  options.num_beams = 4;
+  options.early_stopping = 7;
+  CHECK_STATUS(ortlm_generate(generator, ref->prompt_ids, ref->prompt_count, &options, NULL, NULL, &result),
+               ORTLM_ERROR_INVALID_ARGUMENT);
+  CHECK_ERROR_MENTIONS("early_stopping");
+  ortlm_generator_free(generator);
+}
+
 static void test_engine_errors(ortlm_model* model) {
   ortlm_engine* engine = NULL;
   ortlm_engine_options options;
@@ -157,6 +212,7 @@ int main(int argc, char** argv) {
   ortlm_model* model = NULL;
   REQUIRE_OK(ortlm_model_load(argv[1], NULL, &model));
   test_batch(model, &ref);
+  test_beams(model, &ref);
   test_engine_errors(model);
   ortlm_model_free(model);
   if (failures) {
