@@ -62,6 +62,25 @@ TEST(StreamDecoder, ByteLevel) {
   }
 }
 
+// A prompt may hold ids the model has logits for but the tokenizer has no token for (padded
+// vocabularies): they have no text, and the stream goes on as if they were not there.
+TEST(StreamDecoder, PromptIdsPastTheTokenizerHaveNoText) {
+  Tokenizer t = Tokenizer::from_path(ortlm::test::bundled_model());
+  const auto ids = t.encode_ids("Once upon a time, there was", true);
+  const int32_t past = static_cast<int32_t>(t.vocab_size()) + 100;
+  std::vector<int32_t> with_extra(ids.begin(), ids.end() - 1);
+  with_extra.insert(with_extra.begin() + 2, past);
+  with_extra.push_back(past);
+  StreamDecoder plain(t), padded(t);
+  plain.prefill(std::span(ids).first(ids.size() - 1));
+  padded.prefill(with_extra);
+  std::string a, b;
+  plain.put(ids.back(), a);
+  padded.put(ids.back(), b);
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(a, " was");
+}
+
 TEST(StreamDecoder, ResetStartsOver) {
   Tokenizer t = Tokenizer::from_path(ortlm::test::bundled_model());
   auto ids = t.encode_ids("Lily and Tom", false);

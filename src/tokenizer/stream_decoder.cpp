@@ -23,8 +23,10 @@ void StreamDecoder::reset() {
 
 void StreamDecoder::prefill(std::span<const int32_t> ids) {
   reset();
-  size_t keep = std::min(ids.size(), kContextTokens);
-  ids_.assign(ids.end() - static_cast<ptrdiff_t>(keep), ids.end());
+  // The last few ids with text: ids past the tokenizer's vocabulary (models often have more logits
+  // than tokens) have none, as generated ids past it have none.
+  for (auto it = ids.rbegin(); it != ids.rend() && ids_.size() < kContextTokens; ++it)
+    if (*it >= 0 && static_cast<size_t>(*it) < tokenizer_->vocab_size()) ids_.insert(ids_.begin(), *it);
   read_index_ = ids_.size();
   prefix_text_ = tokenizer_->decode(ids_, skip_special_tokens_);
 }
