@@ -70,6 +70,12 @@ class LogitsProcessors {
   // `logits` holds vocab_size values; `history` is prompt + generated, whose first `prompt_length`
   // ids are the prompt (throws ortlm::Error when prompt_length is past its end).
   void apply(std::span<float> logits, std::span<const int32_t> history, size_t prompt_length);
+  // Whether apply() may change any logit (some processor is on).
+  bool active() const {
+    return !logit_bias_.empty() || repetition_penalty_ != 1.0f || presence_penalty_ != 0.0f ||
+           frequency_penalty_ != 0.0f || no_repeat_ngram_size_ > 0 || !bad_words_.empty() ||
+           (min_new_tokens_ > 0 && !eos_ids_.empty());
+  }
 
  private:
   std::vector<std::pair<int32_t, float>> logit_bias_;

@@ -43,11 +43,35 @@ Sampler::Sampler(const GenerationOptions& options, int32_t vocab_size, uint64_t 
   if (!greedy_) candidates_.reserve(static_cast<size_t>(std::max(vocab_size, 0)));
 }
 
+namespace {
+
+[[noreturn]] void non_finite(std::span<const float> logits, int32_t bad, size_t history_size) {
+  throw Error("the model produced a non-finite logit (" + std::to_string(logits[bad]) + " for token id " +
+              std::to_string(bad) + " after " + std::to_string(history_size) +
+              " tokens): its weights or its export are broken");
+}
+
+}  // namespace
+
+int32_t Sampler::next_unmodified(std::span<const float> logits, size_t history_size) const {
+  float best = -INFINITY;
+  size_t at = 0;
+  bool bad = false;
+  for (size_t i = 0; i < logits.size(); ++i) {
+    const float v = logits[i];
+    bad |= !(v < INFINITY);  // NaN or +inf
+    if (v > best) {          // the first of equal ones, as torch's argmax
+      best = v;
+      at = i;
+    }
+  }
+  if (bad) non_finite(logits, first_non_finite(logits), history_size);
+  if (best == -INFINITY) no_token_left();
+  return static_cast<int32_t>(at);
+}
+
 int32_t Sampler::next(std::span<float> logits, std::span<const int32_t> history, size_t prompt_length) {
-  if (const int32_t bad = first_non_finite(logits); bad >= 0)
-    throw Error("the model produced a non-finite logit (" + std::to_string(logits[bad]) + " for token id " +
-                std::to_string(bad) + " after " + std::to_string(history.size()) +
-                " tokens): its weights or its export are broken");
+  if (const int32_t bad = first_non_finite(logits); bad >= 0) non_finite(logits, bad, history.size());
   processors_.apply(logits, history, prompt_length);
   if (greedy_) {
     const auto best = std::max_element(logits.begin(), logits.end());  // the first of equal ones, as torch

@@ -26,6 +26,12 @@ class Sampler {
   // +inf (a broken model must not emit garbage) or when the processors left no token to choose.
   int32_t next(std::span<float> logits, std::span<const int32_t> history, size_t prompt_length);
 
+  // Plain greedy (no processor changes a logit): the argmax can be read from the model's logits as
+  // they are, without a scratch copy (next_unmodified).
+  bool reads_only() const { return greedy_ && !processors_.active(); }
+  // next() for reads_only() samplers: one pass over the logits, the same checks and errors.
+  int32_t next_unmodified(std::span<const float> logits, size_t history_size) const;
+
  private:
   int32_t sample(std::span<const float> logits);
 

@@ -54,8 +54,12 @@ bool Sequence::is_eos(int32_t id) const {
 bool Sequence::accept(std::span<const float> logits, std::span<float> scratch, int32_t context_length) {
   int32_t id = 0;
   try {
-    std::copy(logits.begin(), logits.end(), scratch.begin());
-    id = sampler_.next(scratch, tokens_, prompt_length_);
+    if (sampler_.reads_only()) {
+      id = sampler_.next_unmodified(logits, tokens_.size());
+    } else {
+      std::copy(logits.begin(), logits.end(), scratch.begin());
+      id = sampler_.next(scratch, tokens_, prompt_length_);
+    }
   } catch (const Error& e) {
     finish(StopReason::error, e.what());
     return true;
