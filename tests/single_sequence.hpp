@@ -3,6 +3,7 @@
 // the tests that check the runtime below the engine: KV cache versus recompute, the attention rewrite.
 #include <algorithm>
 #include <span>
+#include <vector>
 
 #include "model/decoder.hpp"
 #include "model/model_runner.hpp"
@@ -35,5 +36,25 @@ class SingleSequence {
   model::ModelRunner runner_;
   model::PaddedKvCache kv_;
 };
+
+inline int32_t argmax(std::span<const float> logits) {
+  return static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
+}
+
+// Greedy decoding of `prompt` alone for `steps` tokens: the logits of every step (the prompt's last
+// position, then each new token's).
+inline std::vector<std::vector<float>> greedy_logits(const Model& model, const std::vector<int32_t>& prompt,
+                                                     size_t steps) {
+  SingleSequence runner(model);
+  runner.begin(static_cast<int32_t>(prompt.size() + steps));
+  std::vector<std::vector<float>> out;
+  auto logits = runner.forward(prompt);
+  for (size_t i = 0; i < steps; ++i) {
+    out.emplace_back(logits.begin(), logits.end());
+    const int32_t next = argmax(logits);
+    logits = runner.forward(std::span<const int32_t>(&next, 1));
+  }
+  return out;
+}
 
 }  // namespace ortlm::test

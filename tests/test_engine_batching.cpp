@@ -25,10 +25,6 @@ namespace {
 
 using Case = test::LayoutCase;
 
-int32_t argmax(std::span<const float> logits) {
-  return static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
-}
-
 std::vector<std::vector<int32_t>> prompts_for(int32_t vocab, std::initializer_list<int> lengths) {
   std::vector<std::vector<int32_t>> out;
   int salt = 0;
@@ -36,20 +32,6 @@ std::vector<std::vector<int32_t>> prompts_for(int32_t vocab, std::initializer_li
     auto& p = out.emplace_back();
     for (int i = 0; i < n; ++i) p.push_back((i * 37 + 5 + salt * 11) % vocab);
     ++salt;
-  }
-  return out;
-}
-
-// Greedy decoding of one prompt alone; the logits of every step (prefill's last, then each token's).
-std::vector<std::vector<float>> alone(const Model& model, const std::vector<int32_t>& prompt, size_t steps) {
-  test::SingleSequence runner(model);
-  runner.begin(static_cast<int32_t>(prompt.size() + steps));
-  std::vector<std::vector<float>> out;
-  auto logits = runner.forward(prompt);
-  for (size_t i = 0; i < steps; ++i) {
-    out.emplace_back(logits.begin(), logits.end());
-    const int32_t next = argmax(logits);
-    logits = runner.forward(std::span<const int32_t>(&next, 1));
   }
   return out;
 }
@@ -75,7 +57,7 @@ TEST_P(BatchedVersusAlone, EveryRowHasItsOwnLogits) {
   const auto prompts = prompts_for(vocab, {5, 1, 9});
   constexpr size_t kSteps = 8;
   std::vector<std::vector<std::vector<float>>> expected;
-  for (const auto& p : prompts) expected.push_back(alone(*model, p, kSteps));
+  for (const auto& p : prompts) expected.push_back(test::greedy_logits(*model, p, kSteps));
 
   model::ModelRunner runner(decoder);
   model::PaddedKvCache kv(decoder.layout);
@@ -90,9 +72,10 @@ TEST_P(BatchedVersusAlone, EveryRowHasItsOwnLogits) {
   for (size_t step = 0; step < kSteps; ++step) {
     for (size_t r = 0; r < follows.size(); ++r) {
       const auto& want = expected[follows[r]][step];
-      ASSERT_EQ(argmax(logits->at(r)), argmax(want)) << c.name << " row " << r << " step " << step;
+      ASSERT_EQ(test::argmax(logits->at(r)), test::argmax(want))
+          << c.name << " row " << r << " step " << step;
       worst = std::max(worst, max_difference(logits->at(r), want));
-      next[r] = argmax(logits->at(r));
+      next[r] = test::argmax(logits->at(r));
     }
     if (step + 1 == kSteps) break;
     if (step == 2) {

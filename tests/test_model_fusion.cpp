@@ -28,24 +28,6 @@ SessionOptions with_fusion(AttentionFusion mode) {
   return options;
 }
 
-int32_t argmax(std::span<const float> logits) {
-  return static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
-}
-
-// Greedy decoding for `steps` tokens; returns the logits of every step.
-std::vector<std::vector<float>> decode(Model& model, std::vector<int32_t> ids, size_t steps) {
-  test::SingleSequence runner(model);
-  runner.begin(static_cast<int32_t>(ids.size() + steps));
-  std::vector<std::vector<float>> out;
-  auto logits = runner.forward(ids);
-  for (size_t i = 0; i < steps; ++i) {
-    out.emplace_back(logits.begin(), logits.end());
-    const int32_t next = argmax(logits);
-    logits = runner.forward(std::span<const int32_t>(&next, 1));
-  }
-  return out;
-}
-
 fs::path model_path(const std::string& name) {
   return name == "stories260k" ? test::source_dir() / "models" / "stories260k" : test::test_models() / name;
 }
@@ -65,11 +47,11 @@ TEST_P(FusedVersusExported, SameTokensAndLogits) {
   // A prompt, then enough steps to cross the prefill/decode boundary many times over.
   const int32_t vocab = exported->config().vocab_size;
   std::vector<int32_t> prompt{1, 9 % vocab, 300 % vocab, 77 % vocab, 5 % vocab};
-  const auto expected = decode(*exported, prompt, 48);
-  const auto actual = decode(*fused, prompt, 48);
+  const auto expected = test::greedy_logits(*exported, prompt, 48);
+  const auto actual = test::greedy_logits(*fused, prompt, 48);
   float worst = 0;
   for (size_t step = 0; step < expected.size(); ++step) {
-    ASSERT_EQ(argmax(actual[step]), argmax(expected[step])) << GetParam() << " step " << step;
+    ASSERT_EQ(test::argmax(actual[step]), test::argmax(expected[step])) << GetParam() << " step " << step;
     for (size_t i = 0; i < expected[step].size(); ++i)
       worst = std::max(worst, std::abs(actual[step][i] - expected[step][i]));
   }
