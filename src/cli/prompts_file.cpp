@@ -2,7 +2,9 @@
 
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <nlohmann/json.hpp>
+#include <type_traits>
 
 #include "ortlm/error.hpp"
 #include "util/file.hpp"
@@ -14,12 +16,43 @@ namespace {
 // More prompts than this in one file is a mistake (a wrong file), not a batch.
 constexpr size_t kMaxPrompts = 100000;
 
+[[noreturn]] void wrong_type(const nlohmann::json& value, const std::string& where, const char* key) {
+  throw Error(where + ": \"" + key + "\" has the wrong type (" + value.type_name() + ")");
+}
+
+// An integer that fits T exactly: nlohmann's get<T>() would wrap -1 into a uint64 seed or
+// 4294967297 into an int32, and truncate 2.5.
+template <typename T>
+T get_integer(const nlohmann::json& value, const std::string& where, const char* key) {
+  if (!value.is_number_integer()) wrong_type(value, where, key);
+  if (value.is_number_unsigned()) {
+    const auto v = value.get<uint64_t>();
+    if (v > static_cast<uint64_t>(std::numeric_limits<T>::max()))
+      throw Error(where + ": \"" + key + "\" " + std::to_string(v) + " is out of range");
+    return static_cast<T>(v);
+  }
+  const auto v = value.get<int64_t>();
+  if (v < static_cast<int64_t>(std::numeric_limits<T>::min()) ||
+      (v > 0 && static_cast<uint64_t>(v) > static_cast<uint64_t>(std::numeric_limits<T>::max())))
+    throw Error(where + ": \"" + key + "\" " + std::to_string(v) + " is out of range");
+  return static_cast<T>(v);
+}
+
 template <typename T>
 T get(const nlohmann::json& value, const std::string& where, const char* key) {
-  try {
-    return value.get<T>();
-  } catch (const nlohmann::json::exception&) {
-    throw Error(where + ": \"" + key + "\" has the wrong type (" + value.type_name() + ")");
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    return get_integer<T>(value, where, key);
+  } else if constexpr (std::is_same_v<T, std::vector<int32_t>>) {
+    if (!value.is_array()) wrong_type(value, where, key);
+    std::vector<int32_t> out;
+    for (const auto& item : value) out.push_back(get_integer<int32_t>(item, where, key));
+    return out;
+  } else {
+    try {
+      return value.get<T>();
+    } catch (const nlohmann::json::exception&) {
+      wrong_type(value, where, key);
+    }
   }
 }
 
