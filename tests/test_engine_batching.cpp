@@ -225,6 +225,28 @@ TEST_F(BundledEngine, AbortFromCallbackAndFromAnotherThread) {
   EXPECT_EQ(tokens_of_second.load(), 5);  // aborted in the step that gave the first its 5th token
 }
 
+// Requests that finish while waiting (aborted in the queue, nothing to generate) are reported at
+// once, not when they would have been admitted.
+TEST_F(BundledEngine, WaitingRequestsThatFinishAreReportedAtOnce) {
+  Engine engine(model_, {.max_batch_rows = 1});
+  const RequestId running = engine.add_request("Once upon a time", seeded(1, 50));
+  const RequestId queued = engine.add_request("The dog", seeded(2, 50));
+  const RequestId empty = engine.add_request("The cat", seeded(3, 0));
+  engine.abort(queued);
+  ASSERT_TRUE(engine.step());
+  auto done = engine.take_finished();
+  ASSERT_EQ(done.size(), 2u);
+  for (const auto& [id, result] : done) {
+    EXPECT_TRUE(id == queued || id == empty) << id;
+    EXPECT_EQ(result.stop_reason, id == queued ? StopReason::cancelled : StopReason::max_tokens);
+    EXPECT_TRUE(result.new_ids.empty());
+  }
+  const auto rest = engine.run();
+  ASSERT_EQ(rest.size(), 1u);
+  EXPECT_EQ(rest[0].first, running);
+  EXPECT_EQ(rest[0].second.new_ids.size(), 50u);
+}
+
 TEST_F(BundledEngine, BadRequestIsRefusedAndTheOthersFinish) {
   Engine engine(model_, {.max_batch_rows = 4});
   const RequestId good = engine.add_request("Once upon a time", seeded(1, 10));

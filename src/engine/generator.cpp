@@ -41,24 +41,28 @@ Generator::Generator(std::shared_ptr<Model> model)
     : model_(std::move(model)), state_(std::make_unique<State>(model_)) {}
 Generator::~Generator() = default;
 
+namespace {
+
+// Runs the one request `engine` holds; its failure is the call's failure.
+GenerationResult run_one(Engine& engine) {
+  auto results = engine.run();
+  GenerationResult result = std::move(results.at(0).second);
+  if (result.stop_reason == StopReason::error) throw Error(result.error);
+  return result;
+}
+
+}  // namespace
+
 GenerationResult Generator::generate(std::string_view prompt, const GenerationOptions& options,
                                      const TokenCallback& on_token) {
-  const Tokenizer* tokenizer = model_->tokenizer();
-  if (!tokenizer)
-    throw Error(model_->folder().string() + ": the model has no tokenizer.json; give token ids instead");
-  const auto ids = tokenizer->encode_ids(prompt, true);
-  return generate(std::span<const int32_t>(ids), options, on_token);
+  state_->engine.add_request(prompt, options, on_token);
+  return run_one(state_->engine);
 }
 
 GenerationResult Generator::generate(std::span<const int32_t> prompt_ids, const GenerationOptions& options,
                                      const TokenCallback& on_token) {
-  Engine& engine = state_->engine;
-  engine.add_request(prompt_ids, options, on_token);
-  auto results = engine.run();
-  GenerationResult result = std::move(results.at(0).second);
-  // One request: its failure is the call's failure.
-  if (result.stop_reason == StopReason::error) throw Error(result.error);
-  return result;
+  state_->engine.add_request(prompt_ids, options, on_token);
+  return run_one(state_->engine);
 }
 
 }  // namespace ortlm

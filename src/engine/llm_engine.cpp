@@ -74,6 +74,7 @@ class Engine::Impl {
   void fail_wave(const std::string& why);
   // Finished sequences leave the scheduler; the KV rows of those that stay (and beams' forks) are gathered.
   void drop_finished_rows();
+  // The results of the sequences dropped so far.
   void collect_finished();
 
   std::shared_ptr<const Model> model_;
@@ -89,6 +90,7 @@ class Engine::Impl {
   // Scratch reused every step: no per-token allocation.
   model::ForwardBatch batch_;
   std::vector<int32_t> kept_rows_;
+  std::vector<engine::Sequence*> dropped_;  // finished, out of the scheduler, results not yet taken
   std::vector<float> scratch_logits_;
 };
 
@@ -123,8 +125,11 @@ RequestId Engine::Impl::add(std::span<const int32_t> prompt_ids, const Generatio
   auto sequence =
       std::make_unique<engine::Sequence>(id, std::move(prompt), options, seed, std::move(on_token),
                                          *model_);  // validates the options
-  if (options.max_new_tokens == 0) sequence->finish(StopReason::max_tokens);
   scheduler_.add(sequence.get());
+  if (options.max_new_tokens == 0) {
+    sequence->finish(StopReason::max_tokens);
+    scheduler_.note_waiting_finished();
+  }
   sequences_.emplace(id, std::move(sequence));
   return id;
 }
@@ -135,8 +140,13 @@ void Engine::Impl::apply_aborts() {
     std::lock_guard lock(abort_mutex_);
     ids.swap(aborts_);
   }
-  for (RequestId id : ids)
-    if (auto it = sequences_.find(id); it != sequences_.end()) it->second->finish(StopReason::cancelled);
+  for (RequestId id : ids) {
+    const auto it = sequences_.find(id);
+    if (it == sequences_.end()) continue;
+    engine::Sequence& sequence = *it->second;
+    if (sequence.status() == engine::SequenceStatus::waiting) scheduler_.note_waiting_finished();
+    sequence.finish(StopReason::cancelled);
+  }
 }
 
 bool Engine::Impl::step() {
@@ -153,7 +163,7 @@ bool Engine::Impl::step() {
 
 void Engine::Impl::drop_finished_rows() {
   bool changed = false;
-  scheduler_.drop_finished(kept_rows_, changed);
+  scheduler_.drop_finished(kept_rows_, changed, dropped_);
   if (changed && !kept_rows_.empty()) kv_.reorder(kept_rows_);
 }
 
@@ -240,14 +250,12 @@ void Engine::Impl::fail_wave(const std::string& why) {
 }
 
 void Engine::Impl::collect_finished() {
-  for (auto it = sequences_.begin(); it != sequences_.end();) {
-    if (it->second->status() != engine::SequenceStatus::finished) {
-      ++it;
-      continue;
-    }
-    finished_.emplace_back(it->first, it->second->take_result());
-    it = sequences_.erase(it);
+  for (engine::Sequence* s : dropped_) {
+    const RequestId id = s->id();
+    finished_.emplace_back(id, s->take_result());
+    sequences_.erase(id);
   }
+  dropped_.clear();
 }
 
 Engine::Engine(std::shared_ptr<const Model> model, const EngineOptions& options)

@@ -37,14 +37,24 @@ size_t Scheduler::max_rows() const {
   return rows;
 }
 
-void Scheduler::drop_finished(std::vector<int32_t>& source_rows, bool& changed) {
-  std::erase_if(waiting_, [](const Sequence* s) { return s->status() == SequenceStatus::finished; });
+void Scheduler::drop_finished(std::vector<int32_t>& source_rows, bool& changed,
+                              std::vector<Sequence*>& dropped) {
+  if (waiting_finished_) {
+    std::erase_if(waiting_, [&](Sequence* s) {
+      if (s->status() != SequenceStatus::finished) return false;
+      dropped.push_back(s);
+      return true;
+    });
+    waiting_finished_ = false;
+  }
   source_rows.clear();
   scratch_.clear();
   int32_t first = 0;  // the sequence's first row now
   for (Sequence* s : running_) {
     const auto rows = static_cast<int32_t>(s->rows());
-    if (s->status() != SequenceStatus::finished) {
+    if (s->status() == SequenceStatus::finished) {
+      dropped.push_back(s);
+    } else {
       scratch_.push_back(s);
       if (BeamGroup* beams = s->beams()) {
         for (int32_t row : beams->source_rows()) source_rows.push_back(first + row);

@@ -32,8 +32,12 @@ class Scheduler {
   // Drops finished sequences from the waiting queue and the running wave. Fills `source_rows` with,
   // for each KV row of the running sequences that remain, the current row it continues (beams name
   // the rows they fork from, BeamGroup::source_rows()), and `changed` with whether that differs from
-  // the rows as they are: the caller then gathers the KV rows so.
-  void drop_finished(std::vector<int32_t>& source_rows, bool& changed);
+  // the rows as they are: the caller then gathers the KV rows so. Appends the sequences dropped to
+  // `dropped`. Only the running wave is scanned, and the waiting queue once note_waiting_finished()
+  // said a waiting sequence finished: a step costs nothing per queued request.
+  void drop_finished(std::vector<int32_t>& source_rows, bool& changed, std::vector<Sequence*>& dropped);
+  // A waiting sequence was finished (aborted, or nothing to generate).
+  void note_waiting_finished() { waiting_finished_ = true; }
   bool empty() const { return waiting_.empty() && running_.empty(); }
 
  private:
@@ -42,6 +46,7 @@ class Scheduler {
   std::deque<Sequence*> waiting_;
   std::vector<Sequence*> running_;
   std::vector<Sequence*> scratch_;
+  bool waiting_finished_ = false;
 };
 
 }  // namespace ortlm::engine
