@@ -23,8 +23,6 @@ Sequence::Sequence(RequestId id, std::vector<int32_t> prompt_ids, const Generati
   const auto most_new = static_cast<size_t>(std::clamp<int64_t>(
       std::min<int64_t>(options.max_new_tokens, int64_t{model.config().context_length} + 1), 0, INT32_MAX));
   tokens_.reserve(prompt_length_ + most_new);
-  result_.prompt_ids.assign(tokens_.begin(), tokens_.end());
-  result_.new_ids.reserve(most_new);
   if (options.logprobs > 0) result_.logprobs.reserve(most_new);
   result_.seed = seed;
   if (tokenizer_) {
@@ -66,21 +64,9 @@ bool Sequence::accept(std::span<const float> logits, std::span<float> scratch, i
   }
   if (options_.logprobs > 0) step_logprobs(logits, id, options_.logprobs, result_.logprobs.emplace_back());
   tokens_.push_back(id);
-  result_.new_ids.push_back(id);
   const bool eos = is_eos(id);
-  const bool stop_token = std::find(options_.stop_token_ids.begin(), options_.stop_token_ids.end(), id) !=
-                          options_.stop_token_ids.end();
-  piece_.clear();
-  bool hit_stop_string = false;
-  // Models often have more logits than the tokenizer has tokens (padded vocabularies); such ids
-  // have no text, as in Hugging Face's decode, which skips them.
-  const bool has_text = tokenizer_ && static_cast<size_t>(id) < tokenizer_->vocab_size();
-  if (detokenizer_ && has_text && !eos && !stop_token) {
-    decoded_.clear();
-    detokenizer_->put(id, decoded_);
-    hit_stop_string = stop_filter_.push(decoded_, piece_);
-    result_.text += piece_;
-  }
+  const bool stop_token = is_stop_token(id);
+  const bool hit_stop_string = stream_text(id);
   if (on_token_ && !on_token_(id, piece_)) {
     finish(StopReason::cancelled);
     return true;
@@ -127,18 +113,34 @@ void Sequence::mark_prefill(Clock::time_point start, Clock::time_point end) {
   prefill_end_ = end;
 }
 
+bool Sequence::stream_text(int32_t id) {
+  piece_.clear();
+  if (!detokenizer_ || !has_text(id)) return false;
+  decoded_.clear();
+  detokenizer_->put(id, decoded_);
+  const bool hit_stop_string = stop_filter_.push(decoded_, piece_);
+  result_.text += piece_;
+  return hit_stop_string;
+}
+
 GenerationResult Sequence::take_result() {
+  result_.prompt_ids.assign(tokens_.begin(), tokens_.begin() + static_cast<ptrdiff_t>(prompt_length_));
+  result_.new_ids.assign(tokens_.begin() + static_cast<ptrdiff_t>(prompt_length_), tokens_.end());
   if (result_.sequences.empty())  // plain decoding, or a beam search cancelled or failed
     result_.sequences.push_back({result_.new_ids, result_.text, 0.0f, result_.stop_reason});
   return std::move(result_);
 }
 
+bool Sequence::is_stop_token(int32_t id) const {
+  return std::find(options_.stop_token_ids.begin(), options_.stop_token_ids.end(), id) !=
+         options_.stop_token_ids.end();
+}
+
 bool Sequence::has_text(int32_t id) const {
-  // As accept(): ids past the tokenizer's vocabulary (padded logits) and the ids that end a sequence
-  // have no text.
-  const bool stop = is_eos(id) || std::find(options_.stop_token_ids.begin(), options_.stop_token_ids.end(),
-                                            id) != options_.stop_token_ids.end();
-  return tokenizer_ && static_cast<size_t>(id) < tokenizer_->vocab_size() && !stop;
+  // Ids past the tokenizer's vocabulary (models often have more logits than the tokenizer has tokens)
+  // have no text, as in Hugging Face's decode, which skips them; nor have the ids that end a sequence.
+  return tokenizer_ && static_cast<size_t>(id) < tokenizer_->vocab_size() && !is_eos(id) &&
+         !is_stop_token(id);
 }
 
 void Sequence::finish_beams(std::vector<ReturnedSequence> sequences) {
@@ -158,14 +160,7 @@ void Sequence::finish_beams(std::vector<ReturnedSequence> sequences) {
   bool listening = static_cast<bool>(on_token_);
   for (int32_t id : best.new_ids) {
     tokens_.push_back(id);
-    result_.new_ids.push_back(id);
-    piece_.clear();
-    if (detokenizer_ && has_text(id)) {
-      decoded_.clear();
-      detokenizer_->put(id, decoded_);
-      stop_filter_.push(decoded_, piece_);
-      result_.text += piece_;
-    }
+    stream_text(id);
     if (listening) listening = on_token_(id, piece_);
   }
   if (!listening) on_token_ = nullptr;  // it asked to stop: not even the held-back text

@@ -62,8 +62,12 @@ class Sequence {
 
  private:
   bool is_eos(int32_t id) const;
+  bool is_stop_token(int32_t id) const;
   void flush_text();
   bool has_text(int32_t id) const;
+  // Feeds `id`'s text through the detokenizer and the stop-string filter: piece_ gets what is safe
+  // to stream, the result's text grows by it. Returns whether a stop string was hit.
+  bool stream_text(int32_t id);
 
   RequestId id_;
   SequenceStatus status_ = SequenceStatus::waiting;
