@@ -125,15 +125,11 @@ ortlm_status ortlm_engine_step(ortlm_engine* engine, int* out_has_unfinished) {
     if (out_has_unfinished) *out_has_unfinished = 0;
     ortlm_engine& e = require(engine, fn, "engine");
     if (e.stepping) fail(ORTLM_ERROR_INVALID_ARGUMENT, std::string(fn) + ": called from a token callback");
-    e.stepping = true;
     bool unfinished = false;
-    try {
+    {
+      CallbackScope scope(e.stepping);
       unfinished = e.engine.step();
-    } catch (...) {
-      e.stepping = false;
-      throw;
     }
-    e.stepping = false;
     for (auto& done : e.engine.take_finished()) e.finished.push_back(std::move(done));
     if (out_has_unfinished) *out_has_unfinished = unfinished ? 1 : 0;
   });

@@ -140,11 +140,6 @@ TokenCallback token_callback(ortlm_token_callback callback, void* user_data, std
 
 namespace {
 
-struct GeneratingScope {
-  GeneratingScope() { generating = true; }
-  ~GeneratingScope() { generating = false; }
-};
-
 // The shared body of ortlm_generate and ortlm_generate_text; `prompt_text` is set for the latter.
 ortlm_status generate(const char* fn, ortlm_generator* generator, std::span<const int32_t> prompt_ids,
                       const std::string_view* prompt_text, const ortlm_generation_options* c_options,
@@ -158,7 +153,7 @@ ortlm_status generate(const char* fn, ortlm_generator* generator, std::span<cons
     const CheckedRequest request = check_request(*g.shared->model, prompt_ids, prompt_text, c_options, fn);
     GenerationResult generated;
     {
-      GeneratingScope scope;
+      CallbackScope scope(generating);
       generated =
           g.generator.generate(request.ids(), request.options, token_callback(callback, user_data, g.piece));
     }

@@ -87,6 +87,19 @@ struct SharedModel {
   std::optional<ChatTemplate> chat_template;
 };
 
+// Sets `flag` while a call that runs token callbacks is in progress (cleared however it ends), so
+// that a callback calling back into it is refused instead of re-entering it.
+class CallbackScope {
+ public:
+  explicit CallbackScope(bool& flag) : flag_(flag) { flag_ = true; }
+  ~CallbackScope() { flag_ = false; }
+  CallbackScope(const CallbackScope&) = delete;
+  CallbackScope& operator=(const CallbackScope&) = delete;
+
+ private:
+  bool& flag_;
+};
+
 // The C options as the C++ API's (fields read only as far as struct_size covers them; NULL = defaults).
 GenerationOptions generation_options(const ortlm_generation_options* c, const char* fn);
 // A C request made ready for the C++ API: its options read and checked, its prompt encoded when it
