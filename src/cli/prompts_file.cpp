@@ -1,5 +1,6 @@
 #include "cli/prompts_file.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <iostream>
 #include <limits>
@@ -61,9 +62,74 @@ std::vector<std::string> strings(const nlohmann::json& value, const std::string&
   return get<std::vector<std::string>>(value, where, key);
 }
 
+using Json = nlohmann::json;
+
+// A generation option a JSON line may set: its key, how it is read into the options, and whether
+// setting it means sampling (the CLI's default is greedy).
+struct OptionKey {
+  const char* name;
+  void (*set)(GenerationOptions& options, const Json& value, const std::string& where, const char* key);
+  bool samples = false;
+};
+
+template <auto Member>
+void set_member(GenerationOptions& options, const Json& value, const std::string& where, const char* key) {
+  using T = std::remove_cvref_t<decltype(options.*Member)>;
+  options.*Member = get<T>(value, where, key);
+}
+
+void set_seed(GenerationOptions& options, const Json& value, const std::string& where, const char* key) {
+  options.seed = get<uint64_t>(value, where, key);
+}
+
+void set_stop(GenerationOptions& options, const Json& value, const std::string& where, const char* key) {
+  options.stop_strings = strings(value, where, key);
+}
+
+void set_early_stopping(GenerationOptions& options, const Json& value, const std::string& where,
+                        const char* key) {
+  const auto mode = get<std::string>(value, where, key);
+  if (mode != "heuristic" && mode != "on" && mode != "never")
+    throw Error(where + ": \"early_stopping\" must be \"heuristic\", \"on\" or \"never\", not \"" + mode +
+                "\"");
+  options.early_stopping = mode == "on"      ? EarlyStopping::on
+                           : mode == "never" ? EarlyStopping::never
+                                             : EarlyStopping::heuristic;
+}
+
+constexpr OptionKey kOptionKeys[] = {
+    {"max_new_tokens", set_member<&GenerationOptions::max_new_tokens>},
+    {"max_length", set_member<&GenerationOptions::max_length>},
+    {"greedy", set_member<&GenerationOptions::greedy>},
+    {"temperature", set_member<&GenerationOptions::temperature>, true},
+    {"top_k", set_member<&GenerationOptions::top_k>, true},
+    {"top_p", set_member<&GenerationOptions::top_p>, true},
+    {"min_p", set_member<&GenerationOptions::min_p>, true},
+    {"typical_p", set_member<&GenerationOptions::typical_p>, true},
+    {"repetition_penalty", set_member<&GenerationOptions::repetition_penalty>},
+    {"no_repeat_ngram_size", set_member<&GenerationOptions::no_repeat_ngram_size>},
+    {"min_new_tokens", set_member<&GenerationOptions::min_new_tokens>},
+    {"presence_penalty", set_member<&GenerationOptions::presence_penalty>},
+    {"frequency_penalty", set_member<&GenerationOptions::frequency_penalty>},
+    {"logprobs", set_member<&GenerationOptions::logprobs>},
+    {"seed", set_seed, true},
+    {"stop", set_stop},
+    {"stop_ids", set_member<&GenerationOptions::stop_token_ids>},
+    {"num_beams", set_member<&GenerationOptions::num_beams>},
+    {"num_return_sequences", set_member<&GenerationOptions::num_return_sequences>},
+    {"length_penalty", set_member<&GenerationOptions::length_penalty>},
+    {"early_stopping", set_early_stopping},
+};
+
+[[noreturn]] void unknown_key(const std::string& where, const std::string& key) {
+  std::string known = "prompt, ids";
+  for (const auto& option : kOptionKeys) known += std::string(", ") + option.name;
+  throw Error(where + ": unknown key \"" + key + "\" (known: " + known + ")");
+}
+
 PromptSpec parse_json_line(const std::string& line, const std::string& where,
                            const GenerationOptions& defaults) {
-  const nlohmann::json record = util::parse_json(line, where);
+  const Json record = util::parse_json(line, where);
   if (!record.is_object()) throw Error(where + ": expected a JSON object");
   PromptSpec spec;
   spec.options = defaults;
@@ -78,67 +144,12 @@ PromptSpec parse_json_line(const std::string& line, const std::string& where,
       spec.ids = get<std::vector<int32_t>>(value, where, k);
       spec.text = value.dump();
       has_prompt = true;
-    } else if (key == "max_new_tokens") {
-      o.max_new_tokens = get<int32_t>(value, where, k);
-    } else if (key == "greedy") {
-      o.greedy = get<bool>(value, where, k);
-    } else if (key == "temperature") {
-      o.temperature = get<float>(value, where, k);
-      o.greedy = false;
-    } else if (key == "top_k") {
-      o.top_k = get<int32_t>(value, where, k);
-      o.greedy = false;
-    } else if (key == "top_p") {
-      o.top_p = get<float>(value, where, k);
-      o.greedy = false;
-    } else if (key == "min_p") {
-      o.min_p = get<float>(value, where, k);
-      o.greedy = false;
-    } else if (key == "repetition_penalty") {
-      o.repetition_penalty = get<float>(value, where, k);
-    } else if (key == "seed") {
-      o.seed = get<uint64_t>(value, where, k);
-      o.greedy = false;
-    } else if (key == "typical_p") {
-      o.typical_p = get<float>(value, where, k);
-      o.greedy = false;
-    } else if (key == "no_repeat_ngram_size") {
-      o.no_repeat_ngram_size = get<int32_t>(value, where, k);
-    } else if (key == "min_new_tokens") {
-      o.min_new_tokens = get<int32_t>(value, where, k);
-    } else if (key == "presence_penalty") {
-      o.presence_penalty = get<float>(value, where, k);
-    } else if (key == "frequency_penalty") {
-      o.frequency_penalty = get<float>(value, where, k);
-    } else if (key == "logprobs") {
-      o.logprobs = get<int32_t>(value, where, k);
-    } else if (key == "stop") {
-      o.stop_strings = strings(value, where, k);
-    } else if (key == "stop_ids") {
-      o.stop_token_ids = get<std::vector<int32_t>>(value, where, k);
-    } else if (key == "max_length") {
-      o.max_length = get<int32_t>(value, where, k);
-    } else if (key == "num_beams") {
-      o.num_beams = get<int32_t>(value, where, k);
-    } else if (key == "num_return_sequences") {
-      o.num_return_sequences = get<int32_t>(value, where, k);
-    } else if (key == "length_penalty") {
-      o.length_penalty = get<float>(value, where, k);
-    } else if (key == "early_stopping") {
-      const auto mode = get<std::string>(value, where, k);
-      if (mode != "heuristic" && mode != "on" && mode != "never")
-        throw Error(where + ": \"early_stopping\" must be \"heuristic\", \"on\" or \"never\", not \"" + mode +
-                    "\"");
-      o.early_stopping = mode == "on"      ? EarlyStopping::on
-                         : mode == "never" ? EarlyStopping::never
-                                           : EarlyStopping::heuristic;
     } else {
-      throw Error(
-          where + ": unknown key \"" + key +
-          "\" (known: prompt, ids, max_new_tokens, max_length, greedy, temperature, top_k, top_p, "
-          "min_p, typical_p, repetition_penalty, no_repeat_ngram_size, min_new_tokens, presence_penalty, "
-          "frequency_penalty, logprobs, seed, stop, stop_ids, num_beams, num_return_sequences, "
-          "length_penalty, early_stopping)");
+      const auto option = std::find_if(std::begin(kOptionKeys), std::end(kOptionKeys),
+                                       [&](const OptionKey& candidate) { return key == candidate.name; });
+      if (option == std::end(kOptionKeys)) unknown_key(where, key);
+      option->set(o, value, where, k);
+      if (option->samples) o.greedy = false;
     }
   }
   if (!has_prompt) throw Error(where + ": no \"prompt\" or \"ids\"");
