@@ -107,11 +107,11 @@ class GenerateCommand {
     }
     // The prompt is echoed once generation has accepted it (so bad ids are reported, not decoded).
     const Tokenizer* tokenizer = model_->tokenizer();
-    bool echoed = !args_.display_prompt;
+    bool echoed = false;
     auto echo_prompt = [&] {
       if (echoed) return;
       echoed = true;
-      write_out(spec.ids && tokenizer ? tokenizer->decode(*spec.ids, true) : spec.text);
+      write_out(displayed_prompt(spec));
     };
     auto stream = [&](int32_t id, std::string_view text) {
       echo_prompt();
