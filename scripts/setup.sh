@@ -14,7 +14,8 @@ ORT_DIR="third_party/onnxruntime"
 
 APT_PACKAGES=(build-essential cmake pkg-config git ccache clang clang-format libclang-rt-14-dev
   nlohmann-json3-dev libpcre2-dev libutf8proc-dev libcpp-httplib-dev libcli11-dev libssl-dev
-  libgtest-dev libgmock-dev libbenchmark-dev libmimalloc-dev python3-onnx python3-numpy)
+  libgtest-dev libgmock-dev libbenchmark-dev libmimalloc-dev python3-onnx python3-numpy
+  libxxhash-dev zlib1g-dev liblzma-dev libzstd-dev)
 
 log() { printf 'setup: %s\n' "$*" >&2; }
 die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
