@@ -1,0 +1,35 @@
+#include "model/kv_block_pool.hpp"
+
+#include <string>
+
+#include "ortlm/error.hpp"
+
+namespace ortlm::model {
+
+KvBlockPool::KvBlockPool(const IoLayout& layout, int32_t block_size, int32_t num_blocks)
+    : block_size_(block_size),
+      num_blocks_(num_blocks),
+      layers_(layout.kv.size()),
+      kv_heads_(layout.kv_heads),
+      head_size_(layout.head_size),
+      element_(element_size(layout.kv_type)) {
+  if (block_size <= 0 || num_blocks <= 0)
+    throw Error("the KV block pool needs positive block size and count (got " + std::to_string(block_size) +
+                " x " + std::to_string(num_blocks) + ")");
+  if (kv_heads_ <= 0 || head_size_ <= 0 || layers_ == 0)
+    throw Error("the KV cache shape is unknown (" + std::to_string(kv_heads_) + " heads of size " +
+                std::to_string(head_size_) + ")");
+  size_t bytes = 0;
+  if (__builtin_mul_overflow(static_cast<size_t>(kv_heads_) * static_cast<size_t>(head_size_), element_,
+                             &block_bytes_) ||
+      __builtin_mul_overflow(block_bytes_, static_cast<size_t>(block_size), &block_bytes_) ||
+      __builtin_mul_overflow(block_bytes_, layers_ * 2 * static_cast<size_t>(num_blocks), &bytes) ||
+      bytes > PTRDIFF_MAX)
+    throw Error("a KV block pool of " + std::to_string(num_blocks) + " blocks of " +
+                std::to_string(block_size) + " tokens does not fit in memory");
+  bytes = (bytes + 63) / 64 * 64;
+  data_.reset(static_cast<std::byte*>(std::aligned_alloc(64, bytes)));
+  if (!data_) throw Error("cannot allocate " + std::to_string(bytes >> 20) + " MiB for the KV block pool");
+}
+
+}  // namespace ortlm::model
