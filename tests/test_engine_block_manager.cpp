@@ -49,26 +49,30 @@ TEST(BlockManager, HitsExactlyTheSharedFullBlocks) {
   m.release(blocks);
 
   std::vector<int32_t> found;
+  BlockHash hash = 0;
   // Same first 9 tokens, different 10th: both full blocks hit.
   auto other = prompt;
   other[9] = 99;
-  EXPECT_EQ(m.acquire_prefix(other, 8, found), 2u);
+  EXPECT_EQ(m.acquire_prefix(other, 8, found, hash), 2u);
   EXPECT_EQ(found, blocks);
+  EXPECT_EQ(hash,
+            m.chain_hash(m.chain_hash(BlockManager::kNoParent, {prompt.data(), 4}), {prompt.data() + 4, 4}));
   m.release(found);
   found.clear();
   // A change inside the second block: only the first hits (the chain breaks there).
   other = prompt;
   other[5] = 99;
-  EXPECT_EQ(m.acquire_prefix(other, 8, found), 1u);
+  EXPECT_EQ(m.acquire_prefix(other, 8, found, hash), 1u);
   EXPECT_EQ(found.front(), blocks.front());
   m.release(found);
   found.clear();
   // A change in the first block: the second block's tokens alone never hit (hash is chained).
   other = prompt;
   other[0] = 99;
-  EXPECT_EQ(m.acquire_prefix(other, 8, found), 0u);
+  EXPECT_EQ(m.acquire_prefix(other, 8, found, hash), 0u);
+  EXPECT_EQ(hash, BlockManager::kNoParent);
   // max_blocks bounds the lookup (the engine keeps the last prompt token to compute).
-  EXPECT_EQ(m.acquire_prefix(prompt, 1, found), 1u);
+  EXPECT_EQ(m.acquire_prefix(prompt, 1, found, hash), 1u);
   m.release(found);
   const auto s = m.stats();
   EXPECT_EQ(s.hit_blocks, 2u + 1u + 0u + 1u);
@@ -92,7 +96,8 @@ TEST(BlockManager, ReferencesKeepBlocksFromEviction) {
   EXPECT_EQ(*fresh, blocks_a[0]);
   EXPECT_EQ(m.stats().evictions, 1u);
   std::vector<int32_t> found;
-  EXPECT_EQ(m.acquire_prefix(a, 8, found), 0u);
+  BlockHash hash = 0;
+  EXPECT_EQ(m.acquire_prefix(a, 8, found, hash), 0u);
   m.release({&*fresh, 1});
   m.release(blocks_b);
   EXPECT_THROW(m.release(blocks_b), Error);  // one release too many
@@ -105,13 +110,14 @@ TEST(BlockManager, UsingACachedBlockRefreshesItsAge) {
   m.release(ba);
   m.release(bb);  // LRU order: a, b
   std::vector<int32_t> found;
-  ASSERT_EQ(m.acquire_prefix(a, 1, found), 1u);
+  BlockHash hash = 0;
+  ASSERT_EQ(m.acquire_prefix(a, 1, found, hash), 1u);
   m.release(found);  // now b is the oldest
   auto fresh = m.allocate();
   ASSERT_TRUE(fresh.has_value());
   EXPECT_EQ(*fresh, bb[0]);
   found.clear();
-  EXPECT_EQ(m.acquire_prefix(a, 1, found), 1u);
+  EXPECT_EQ(m.acquire_prefix(a, 1, found, hash), 1u);
   m.release(found);
   m.release({&*fresh, 1});
 }
@@ -142,9 +148,8 @@ TEST(BlockManager, NoBlockLeaksAfterManyRandomRequests) {
     const size_t extra = rng() % 20;
     for (size_t i = 0; i < extra; ++i) tokens.push_back(static_cast<int32_t>(rng() % 50));
     std::vector<int32_t> blocks;
-    const size_t hit = m.acquire_prefix(tokens, tokens.size() / kBlock, blocks);
     BlockHash hash = BlockManager::kNoParent;
-    for (size_t b = 0; b < hit; ++b) hash = m.chain_hash(hash, {tokens.data() + b * kBlock, kBlock});
+    const size_t hit = m.acquire_prefix(tokens, tokens.size() / kBlock, blocks, hash);
     for (size_t b = hit; (b + 1) * kBlock <= tokens.size(); ++b) {
       const std::span<const int32_t> span(tokens.data() + b * kBlock, kBlock);
       hash = m.chain_hash(hash, span);

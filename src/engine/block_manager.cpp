@@ -26,10 +26,11 @@ BlockHash BlockManager::chain_hash(BlockHash parent, std::span<const int32_t> to
 }
 
 size_t BlockManager::acquire_prefix(std::span<const int32_t> tokens, size_t max_blocks,
-                                    std::vector<int32_t>& blocks) {
+                                    std::vector<int32_t>& blocks, BlockHash& last_hash) {
   const size_t full = std::min(max_blocks, tokens.size() / static_cast<size_t>(block_size_));
   queried_ += full;
   BlockHash hash = kNoParent;
+  last_hash = kNoParent;
   size_t found = 0;
   for (; found < full; ++found) {
     const auto block_tokens =
@@ -42,6 +43,7 @@ size_t BlockManager::acquire_prefix(std::span<const int32_t> tokens, size_t max_
       break;
     if (block.references++ == 0) lru_.erase(block.lru);
     blocks.push_back(it->second);
+    last_hash = hash;
   }
   hits_ += found;
   return found;

@@ -32,7 +32,9 @@ class BlockManager {
   // The cached blocks holding the longest prefix of `tokens` made of full blocks, at most
   // `max_blocks` of them, appended to `blocks` with a reference taken on each (release() gives them
   // back). Counts the lookup in the hit statistics. Returns how many blocks it found.
-  size_t acquire_prefix(std::span<const int32_t> tokens, size_t max_blocks, std::vector<int32_t>& blocks);
+  // `hash` becomes the chained hash of the last block found (kNoParent if none).
+  size_t acquire_prefix(std::span<const int32_t> tokens, size_t max_blocks, std::vector<int32_t>& blocks,
+                        BlockHash& hash);
   // A block for new content, referenced once: a free one, else the least recently used cached
   // block that no sequence uses (forgotten by the cache). nullopt when every block is in use.
   std::optional<int32_t> allocate();
@@ -69,6 +71,13 @@ class BlockManager {
   std::list<int32_t> lru_;     // unreferenced published blocks, oldest first
   std::unordered_map<BlockHash, int32_t> by_hash_;
   uint64_t queried_ = 0, hits_ = 0, evictions_ = 0;
+};
+
+// The cached blocks a sequence holds (one reference on each): its first ids.size() x block_size tokens.
+struct SequenceBlocks {
+  std::vector<int32_t> ids;
+  BlockHash last_hash = BlockManager::kNoParent;  // the chained hash of the last of them
+  bool pool_full = false;                         // no room was left: nothing more is cached for it
 };
 
 }  // namespace ortlm::engine

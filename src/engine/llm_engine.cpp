@@ -1,12 +1,15 @@
-// Engine: the one decode loop. Each step admits a wave of waiting requests and prefills them
-// together, or decodes one token for every running sequence; then samples each row (or steps each
-// beam search over its rows), streams its text, and drops the rows that finished while beams fork
-// (one KV gather of the rows that stay).
+// Engine: the one decode loop. Each step either admits the waiting requests that fit and prefills
+// them together (their cached prefix loaded from the prefix cache, the rest computed in a KV cache
+// of their own, then appended to the running rows), or decodes one token for every running
+// sequence; then samples each row (or steps each beam search over its rows), streams its text,
+// caches the KV blocks completed, and drops the rows that finished while beams fork (one KV gather
+// of the rows that stay).
 #include <algorithm>
 #include <map>
 #include <mutex>
 #include <random>
 
+#include "engine/prefix_cache.hpp"
 #include "engine/scheduler.hpp"
 #include "engine/sequence.hpp"
 #include "model/decoder.hpp"
@@ -31,7 +34,19 @@ size_t rows_per_pass(const Model& model, const EngineOptions& options) {
                 std::to_string(options.max_batch_rows));
   if (options.prefill_chunk < 1)
     throw Error("prefill_chunk must be at least 1, not " + std::to_string(options.prefill_chunk));
+  if (options.prefix_cache_mib < 0 || options.prefix_cache_mib > kMaxPrefixCacheMib)
+    throw Error("prefix_cache_mib must be in [0, " + std::to_string(kMaxPrefixCacheMib) + "], not " +
+                std::to_string(options.prefix_cache_mib));
+  if (options.kv_block_size < 1 || options.kv_block_size > kMaxKvBlockSize)
+    throw Error("kv_block_size must be in [1, " + std::to_string(kMaxKvBlockSize) + "], not " +
+                std::to_string(options.kv_block_size));
   return model.decoder().layout.padded_batches ? static_cast<size_t>(options.max_batch_rows) : 1;
+}
+
+std::unique_ptr<engine::PrefixCache> make_prefix_cache(const Model& model, const EngineOptions& options) {
+  if (options.prefix_cache_mib == 0) return nullptr;
+  return std::make_unique<engine::PrefixCache>(
+      model.decoder().layout, static_cast<size_t>(options.prefix_cache_mib) << 20, options.kv_block_size);
 }
 
 }  // namespace
@@ -41,11 +56,12 @@ class Engine::Impl {
   Impl(std::shared_ptr<const Model> model, const EngineOptions& options)
       : model_(std::move(model)),
         options_(options),
-        scheduler_(rows_per_pass(*model_, options), model_->decoder().layout.padding == model::Padding::right
-                                                        ? static_cast<size_t>(options.prefill_chunk)
-                                                        : 0),
+        scheduler_(rows_per_pass(*model_, options),
+                   model_->decoder().layout.padding == model::Padding::right),
         runner_(model_->decoder()),
-        kv_(model_->decoder().layout) {
+        kv_(model_->decoder().layout),
+        prefill_kv_(model_->decoder().layout),
+        prefix_cache_(make_prefix_cache(*model_, options)) {
     scratch_logits_.resize(static_cast<size_t>(runner_.vocab_size()));
   }
 
@@ -57,6 +73,7 @@ class Engine::Impl {
   }
   bool step();
   bool has_unfinished() const { return !sequences_.empty(); }
+  EngineStats stats() const;
   std::vector<std::pair<RequestId, GenerationResult>> take_finished() { return std::exchange(finished_, {}); }
 
   const Model& model() const { return *model_; }
@@ -65,13 +82,13 @@ class Engine::Impl {
   void apply_aborts();
   void prefill();
   void decode();
-  // Samples each running row from `logits` (row r of the running wave = logits row r); beam
-  // searches step over their rows.
-  void sample_rows(const model::Logits& logits);
+  // Samples each row of `sequences` from `logits` (their rows in order); beam searches step over
+  // their rows.
+  void sample_rows(std::span<engine::Sequence* const> sequences, const model::Logits& logits);
   // One beam search step over the group's rows (from `first_row`); ends the sequence when it is over.
   void step_beams(engine::Sequence& sequence, engine::BeamGroup& beams, const model::Logits& logits,
                   size_t first_row);
-  void fail_wave(const std::string& why);
+  void fail(std::span<engine::Sequence* const> sequences, const std::string& why);
   // Finished sequences leave the scheduler; the KV rows of those that stay (and beams' forks) are gathered.
   void drop_finished_rows();
   // The results of the sequences dropped so far.
@@ -81,7 +98,10 @@ class Engine::Impl {
   EngineOptions options_;
   engine::Scheduler scheduler_;
   model::ModelRunner runner_;
-  model::PaddedKvCache kv_;
+  model::PaddedKvCache kv_;          // the running sequences' rows
+  model::PaddedKvCache prefill_kv_;  // the rows of the sequences being prefilled, until they join
+  std::unique_ptr<engine::PrefixCache> prefix_cache_;  // null when off
+  EngineStats counters_;
   std::map<RequestId, std::unique_ptr<engine::Sequence>> sequences_;  // unfinished or not yet collected
   RequestId next_id_ = 1;
   std::mutex abort_mutex_;
@@ -92,6 +112,7 @@ class Engine::Impl {
   std::vector<int32_t> kept_rows_;
   std::vector<engine::Sequence*> dropped_;  // finished, out of the scheduler, results not yet taken
   std::vector<float> scratch_logits_;
+  std::vector<int64_t> cached_;  // per admitted sequence: prompt tokens loaded from the prefix cache
 };
 
 RequestId Engine::Impl::add(std::span<const int32_t> prompt_ids, const GenerationOptions& options,
@@ -164,47 +185,59 @@ bool Engine::Impl::step() {
 void Engine::Impl::drop_finished_rows() {
   bool changed = false;
   scheduler_.drop_finished(kept_rows_, changed, dropped_);
-  if (changed && !kept_rows_.empty()) kv_.reorder(kept_rows_);
+  if (kept_rows_.empty())
+    kv_.clear();
+  else if (changed)
+    kv_.reorder(kept_rows_);
 }
 
 void Engine::Impl::prefill() {
-  const auto& rows = scheduler_.running();
+  const auto& group = scheduler_.admitted();
+  // Each row's cached prefix is loaded; the rest of its tokens (a preempted or cached sequence
+  // resumes from all its ids, a new one from its prompt) are left-padded to the longest and fed in
+  // column chunks, every row's last token in the last chunk.
+  cached_.assign(group.size(), 0);
   size_t longest = 0;
-  int64_t budget = 1;
-  const int32_t context = runner_.context_length();
-  for (const auto* s : rows) {
-    longest = std::max(longest, s->prompt().size());
-    budget = std::max(budget, s->budget(context));
+  int64_t widest = 0;
+  for (size_t r = 0; r < group.size(); ++r) {
+    if (prefix_cache_) cached_[r] = prefix_cache_->acquire(*group[r]);
+    longest = std::max(longest, group[r]->tokens().size() - static_cast<size_t>(cached_[r]));
+    widest = std::max(widest, cached_[r]);
+    counters_.prompt_tokens += group[r]->tokens().size();
+    counters_.cached_prompt_tokens += static_cast<uint64_t>(cached_[r]);
   }
   const auto start = engine::Sequence::Clock::now();
   try {
-    // Prompts are left-padded to the longest and fed in column chunks; every row's last prompt
-    // token is in the last chunk.
-    kv_.reset(rows.size(), static_cast<int64_t>(longest) + budget, scheduler_.max_rows());
-    // Right-padded rows (GroupQueryAttention) are prefilled in one pass: see model::Padding.
-    const bool right = model_->decoder().layout.padding == model::Padding::right && rows.size() > 1;
-    const size_t chunk =
-        right ? longest : std::max<size_t>(1, static_cast<size_t>(options_.prefill_chunk) / rows.size());
-    batch_.rows.resize(rows.size());
+    prefill_kv_.reset(group.size(), widest + static_cast<int64_t>(longest) + 1);
+    if (widest > 0) prefix_cache_->load(group, cached_, prefill_kv_);
+    // Right-padded rows (GroupQueryAttention) are prefilled one sequence at a time: see model::Padding.
+    const size_t chunk = std::max<size_t>(1, static_cast<size_t>(options_.prefill_chunk) / group.size());
+    batch_.rows.resize(group.size());
     const model::Logits* logits = nullptr;
     for (size_t begin = 0; begin < longest; begin += chunk) {
       const size_t end = std::min(longest, begin + chunk);
-      for (size_t r = 0; r < rows.size(); ++r) {
-        const auto prompt = rows[r]->prompt();
-        const size_t pad = right ? 0 : longest - prompt.size();
-        const size_t from = std::clamp(begin, pad, pad + prompt.size());
-        const size_t to = std::clamp(end, pad, pad + prompt.size());
-        batch_.rows[r] = {prompt.subspan(from - pad, to - from),
+      for (size_t r = 0; r < group.size(); ++r) {
+        const auto rest = group[r]->tokens().subspan(static_cast<size_t>(cached_[r]));
+        const size_t pad = longest - rest.size();
+        const size_t from = std::clamp(begin, pad, pad + rest.size());
+        const size_t to = std::clamp(end, pad, pad + rest.size());
+        batch_.rows[r] = {rest.subspan(from - pad, to - from),
                           end == longest ? model::LogitsWanted::last : model::LogitsWanted::none};
       }
-      logits = &runner_.run(batch_, kv_);
+      logits = &runner_.run(batch_, prefill_kv_);
     }
     const auto end = engine::Sequence::Clock::now();
-    for (auto* s : rows) s->mark_prefill(start, end);
-    sample_rows(*logits);
+    for (auto* s : group) s->mark_prefill(start, end);
+    if (prefix_cache_)
+      for (size_t r = 0; r < group.size(); ++r) prefix_cache_->store(*group[r], prefill_kv_, r);
+    sample_rows(group, *logits);
+    kv_.append(prefill_kv_);
   } catch (const Error& e) {
-    fail_wave(e.what());
+    fail(group, e.what());
+    scheduler_.drop_admitted(dropped_);
+    return;
   }
+  scheduler_.join();
 }
 
 void Engine::Impl::decode() {
@@ -218,21 +251,31 @@ void Engine::Impl::decode() {
       batch_.rows[r++] = {s->tokens().last(1), model::LogitsWanted::last};
   }
   try {
-    sample_rows(runner_.run(batch_, kv_));
+    const auto& logits = runner_.run(batch_, kv_);
+    if (prefix_cache_) {  // blocks completed by this pass's tokens (before the new ones are appended)
+      size_t row = 0;
+      for (auto* s : scheduler_.running()) {
+        if (!s->beams()) prefix_cache_->store(*s, kv_, row);
+        row += s->rows();
+      }
+    }
+    sample_rows(scheduler_.running(), logits);
   } catch (const Error& e) {
-    fail_wave(e.what());
+    fail(scheduler_.running(), e.what());
   }
 }
 
-void Engine::Impl::sample_rows(const model::Logits& logits) {
+void Engine::Impl::sample_rows(std::span<engine::Sequence* const> sequences, const model::Logits& logits) {
   size_t r = 0;
-  for (auto* s : scheduler_.running()) {
+  for (auto* s : sequences) {
     if (engine::BeamGroup* beams = s->beams()) {
       step_beams(*s, *beams, logits, r);
-      r += beams->rows();
+      counters_.generated_tokens += beams->rows();
+      r += s->rows();
       continue;
     }
     s->accept(logits.at(r++), scratch_logits_, runner_.context_length());
+    ++counters_.generated_tokens;
   }
 }
 
@@ -245,12 +288,28 @@ void Engine::Impl::step_beams(engine::Sequence& sequence, engine::BeamGroup& bea
   }
 }
 
-void Engine::Impl::fail_wave(const std::string& why) {
-  for (auto* s : scheduler_.running()) s->finish(StopReason::error, why);
+void Engine::Impl::fail(std::span<engine::Sequence* const> sequences, const std::string& why) {
+  for (auto* s : sequences) s->finish(StopReason::error, why);
+}
+
+EngineStats Engine::Impl::stats() const {
+  EngineStats stats = counters_;
+  stats.waiting = scheduler_.waiting();
+  stats.running = scheduler_.running().size();
+  stats.rows = scheduler_.rows();
+  if (prefix_cache_) {
+    const auto blocks = prefix_cache_->stats();
+    stats.blocks_used = blocks.used;
+    stats.blocks_cached = blocks.cached;
+    stats.blocks_free = blocks.free;
+    stats.blocks_evicted = blocks.evictions;
+  }
+  return stats;
 }
 
 void Engine::Impl::collect_finished() {
   for (engine::Sequence* s : dropped_) {
+    if (prefix_cache_) prefix_cache_->release(*s);
     const RequestId id = s->id();
     finished_.emplace_back(id, s->take_result());
     sequences_.erase(id);
@@ -280,6 +339,7 @@ RequestId Engine::add_request(std::string_view prompt, const GenerationOptions& 
 void Engine::abort(RequestId id) { impl_->abort(id); }
 bool Engine::step() { return impl_->step(); }
 bool Engine::has_unfinished() const { return impl_->has_unfinished(); }
+EngineStats Engine::stats() const { return impl_->stats(); }
 std::vector<std::pair<RequestId, GenerationResult>> Engine::take_finished() { return impl_->take_finished(); }
 
 std::vector<std::pair<RequestId, GenerationResult>> Engine::run() {

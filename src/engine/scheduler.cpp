@@ -5,24 +5,36 @@
 namespace ortlm::engine {
 
 bool Scheduler::admit() {
-  if (!running_.empty() || waiting_.empty()) return false;
-  size_t rows = 0, longest = 0;
-  while (!waiting_.empty()) {
-    const Sequence* next = waiting_.front();
-    const size_t wide = next->max_rows();
-    if (!running_.empty() && rows + wide > max_rows_) break;
-    // Each sequence is prefilled in one row (beams fork after it).
-    const size_t next_longest = std::max(longest, next->prompt().size());
-    if (max_padded_tokens_ > 0 && !running_.empty() &&
-        (running_.size() + 1) * next_longest > max_padded_tokens_)
-      break;
-    rows += wide;
-    longest = next_longest;
-    running_.push_back(waiting_.front());
-    waiting_.pop_front();
-    running_.back()->set_running();
+  admitted_.clear();
+  if (waiting_.empty() || (decode_due_ && !running_.empty())) {
+    decode_due_ = false;
+    return false;
   }
-  return true;
+  size_t rows = max_rows();
+  while (!waiting_.empty()) {
+    Sequence* next = waiting_.front();
+    const size_t wide = next->max_rows();
+    // A request wider than the limit runs alone; the others wait for room.
+    const bool alone = wide > max_rows_ && running_.empty() && admitted_.empty();
+    if (rows + wide > max_rows_ && !alone) break;
+    rows += wide;
+    admitted_.push_back(next);
+    waiting_.pop_front();
+    next->set_running();
+    if (alone || one_prefill_at_a_time_) break;
+  }
+  decode_due_ = !admitted_.empty();
+  return decode_due_;
+}
+
+void Scheduler::join() {
+  running_.insert(running_.end(), admitted_.begin(), admitted_.end());
+  admitted_.clear();
+}
+
+void Scheduler::drop_admitted(std::vector<Sequence*>& dropped) {
+  dropped.insert(dropped.end(), admitted_.begin(), admitted_.end());
+  admitted_.clear();
 }
 
 size_t Scheduler::rows() const {
@@ -34,6 +46,7 @@ size_t Scheduler::rows() const {
 size_t Scheduler::max_rows() const {
   size_t rows = 0;
   for (const Sequence* s : running_) rows += s->max_rows();
+  for (const Sequence* s : admitted_) rows += s->max_rows();
   return rows;
 }
 

@@ -1,10 +1,11 @@
 #pragma once
-// Which sequences the next forward pass runs. Requests wait in arrival order; when no wave is
-// running, the next ones are admitted together (prefilled in one batch, then decoded together) while
-// their rows fit in `max_rows`: a plain sequence takes one KV row, a beam search num_beams (one for
-// its prompt's prefill, num_beams once it forks). A request wider than `max_rows` runs alone: its
-// beams all have one length, so they need no padding, and share a pass even where padded rows cannot.
-// Finished or aborted sequences leave the running wave at once.
+// Which sequences the next forward pass runs (continuous batching). Requests wait in arrival order
+// and are admitted whenever their rows fit beside the running ones (`max_rows` KV rows in all): a
+// plain sequence takes one row, a beam search num_beams (one for its prompt's prefill, num_beams
+// once it forks). Admitted sequences are prefilled together in a pass of their own, then join the
+// running ones, which decode one token per pass. A request wider than `max_rows` runs alone: its
+// beams all have one length, so they need no padding, and share a pass even where padded rows
+// cannot. Finished or aborted sequences leave at once, making room for the next.
 #include <cstddef>
 #include <deque>
 #include <vector>
@@ -15,38 +16,50 @@ namespace ortlm::engine {
 
 class Scheduler {
  public:
-  // `max_padded_tokens` > 0 bounds rows x longest prompt of a wave of several rows (graphs whose
-  // prompts are prefilled in one pass: the pass's logits are rows x longest x vocab floats); a
-  // request alone is always admitted (it is prefilled in chunks).
-  explicit Scheduler(size_t max_rows, size_t max_padded_tokens = 0)
-      : max_rows_(max_rows), max_padded_tokens_(max_padded_tokens) {}
+  // `one_prefill_at_a_time`: graphs whose rows are right-padded (GroupQueryAttention) cannot give
+  // rows with different cached prefixes different numbers of new tokens in one pass.
+  explicit Scheduler(size_t max_rows, bool one_prefill_at_a_time = false)
+      : max_rows_(max_rows), one_prefill_at_a_time_(one_prefill_at_a_time) {}
 
   void add(Sequence* sequence) { waiting_.push_back(sequence); }
-  // Admits the next wave when none is running; returns whether it did (the wave needs a prefill).
+  // Admits the waiting sequences whose rows fit now (arrival order: the first that does not fit
+  // stops admission, so nobody is overtaken); returns whether any was (they need a prefill). After
+  // a prefill the running sequences decode once before the next admission, so a stream of arrivals
+  // cannot starve them.
   bool admit();
+  // The sequences admitted by the last admit(), to prefill.
+  const std::vector<Sequence*>& admitted() const { return admitted_; }
+  // The admitted sequences join the running ones, after them (their KV rows are appended so).
+  void join();
+  // The admitted sequences (all finished: their prefill failed) leave, appended to `dropped`.
+  void drop_admitted(std::vector<Sequence*>& dropped);
   // The running sequences, in KV-row order (each holds Sequence::rows() consecutive rows).
   const std::vector<Sequence*>& running() const { return running_; }
-  // KV rows the running sequences hold now, and the most they may hold.
+  size_t waiting() const { return waiting_.size(); }
+  // KV rows the running sequences hold now.
   size_t rows() const;
+  // The most rows the running and admitted sequences may hold (beams fork).
   size_t max_rows() const;
-  // Drops finished sequences from the waiting queue and the running wave. Fills `source_rows` with,
+  // Drops finished sequences from the waiting queue and the running ones. Fills `source_rows` with,
   // for each KV row of the running sequences that remain, the current row it continues (beams name
   // the rows they fork from, BeamGroup::source_rows()), and `changed` with whether that differs from
   // the rows as they are: the caller then gathers the KV rows so. Appends the sequences dropped to
-  // `dropped`. Only the running wave is scanned, and the waiting queue once note_waiting_finished()
-  // said a waiting sequence finished: a step costs nothing per queued request.
+  // `dropped`. Only the running sequences are scanned, and the waiting queue once
+  // note_waiting_finished() said a waiting sequence finished: a step costs nothing per queued request.
   void drop_finished(std::vector<int32_t>& source_rows, bool& changed, std::vector<Sequence*>& dropped);
   // A waiting sequence was finished (aborted, or nothing to generate).
   void note_waiting_finished() { waiting_finished_ = true; }
-  bool empty() const { return waiting_.empty() && running_.empty(); }
+  bool empty() const { return waiting_.empty() && running_.empty() && admitted_.empty(); }
 
  private:
   size_t max_rows_;
-  size_t max_padded_tokens_;
+  bool one_prefill_at_a_time_;
   std::deque<Sequence*> waiting_;
+  std::vector<Sequence*> admitted_;
   std::vector<Sequence*> running_;
   std::vector<Sequence*> scratch_;
   bool waiting_finished_ = false;
+  bool decode_due_ = false;  // a prefill ran last: the running sequences decode next
 };
 
 }  // namespace ortlm::engine

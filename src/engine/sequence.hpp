@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "engine/beam_search.hpp"
+#include "engine/block_manager.hpp"
 #include "engine/sampler.hpp"
 #include "engine/stop_strings.hpp"
 #include "ortlm/engine.hpp"
@@ -57,6 +58,9 @@ class Sequence {
   void finish_beams(std::vector<ReturnedSequence> sequences);
 
   void mark_prefill(Clock::time_point start, Clock::time_point end);
+  // The prefix-cache blocks holding this sequence's first tokens (engine/prefix_cache).
+  SequenceBlocks& kv_blocks() { return kv_blocks_; }
+  const SequenceBlocks& kv_blocks() const { return kv_blocks_; }
   // The result, once finished (moved out: call once).
   GenerationResult take_result();
 
@@ -84,6 +88,7 @@ class Sequence {
   GenerationResult result_;
   Clock::time_point prefill_end_{};
   std::unique_ptr<BeamGroup> beams_;
+  SequenceBlocks kv_blocks_;
 };
 
 }  // namespace ortlm::engine
