@@ -10,5 +10,6 @@ void register_verify(CLI::App& app);
 void register_tokenize(CLI::App& app);
 void register_template(CLI::App& app);
 void register_chat(CLI::App& app);
+void register_serve(CLI::App& app);
 
 }  // namespace ortlm::cli
