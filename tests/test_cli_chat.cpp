@@ -7,6 +7,7 @@
 #include <cctype>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "ortlm/tokenizer.hpp"
 #include "test_support.hpp"
@@ -137,6 +138,34 @@ TEST_F(CliChat, InteractiveThroughAPipe) {
                                       {{"role", "assistant"}, {"content", first}},
                                       {{"role", "user"}, {"content", "How are you"}}});
     EXPECT_EQ(two.output, first + "\n" + second + "\n");
+  }
+}
+
+// Each turn reuses the KV of the conversation so far (the prefix cache, on by default): the replies
+// are those of a chat without the cache, and the later turns report cached prompt tokens.
+TEST_F(CliChat, LaterTurnsReuseTheConversationsKv) {
+  const std::string turns = "printf 'Hello\\nHow are you\\nTell me more\\n' | " + cli() + " chat " +
+                            quoted(test::bundled_model()) + " --greedy -n 20";
+  const auto cached = test::run_command(turns + " --stats");  // stats on stderr, merged into the output
+  const auto uncached = test::run_command(turns + " --cache-mib 0");
+  ASSERT_EQ(cached.exit_code, 0) << cached.output;
+  std::istringstream lines(cached.output);
+  std::string replies;
+  std::vector<std::pair<size_t, size_t>> turns_seen;  // (prompt tokens, from the cache)
+  for (std::string line; std::getline(lines, line);) {
+    size_t prompt = 0, from_cache = 0;
+    if (std::sscanf(line.c_str(), "[%zu prompt tokens, %zu from the cache", &prompt, &from_cache) == 2)
+      turns_seen.emplace_back(prompt, from_cache);
+    else
+      replies += line + "\n";
+  }
+  EXPECT_EQ(replies, uncached.output);
+  ASSERT_EQ(turns_seen.size(), 3u);
+  EXPECT_EQ(turns_seen[0].second, 0u);
+  for (size_t t = 1; t < 3; ++t) {
+    // At least the previous turn's prompt, in whole 16-token blocks, comes from the cache.
+    EXPECT_GE(turns_seen[t].second, turns_seen[t - 1].first / 16 * 16) << "turn " << t;
+    EXPECT_LT(turns_seen[t].second, turns_seen[t].first) << "turn " << t;
   }
 }
 

@@ -26,45 +26,11 @@
 #include <utility>
 #include <vector>
 
+#include "ortlm/engine_options.hpp"
 #include "ortlm/generator.hpp"
 #include "ortlm/model.hpp"
 
 namespace ortlm {
-
-inline constexpr int32_t kMaxBatchRows = 256;
-
-struct EngineOptions {
-  // Sequences per forward pass, 1..kMaxBatchRows. Graphs that cannot mask padding (`ortlm info`
-  // "batching") run one row per pass whatever this says, except for a beam search's rows (all of one
-  // length, they need no padding).
-  int32_t max_batch_rows = 16;
-  // Prompt tokens per prefill pass, all rows together (>= 1): a wave's padded prompts are fed in
-  // column chunks of max(1, prefill_chunk / rows). Bounds the activations and the logits buffer,
-  // which exports compute for every position (rows x columns x vocab floats). GroupQueryAttention
-  // graphs prefill a wave in one pass: there it bounds rows x longest prompt of a wave instead
-  // (a request alone is always admitted, and prefilled in chunks).
-  int32_t prefill_chunk = 512;
-  // Memory for the prefix cache in MiB (0 = off, at most kMaxPrefixCacheMib), and its block size
-  // in tokens (1..kMaxKvBlockSize).
-  int32_t prefix_cache_mib = 0;
-  int32_t kv_block_size = 16;
-};
-
-inline constexpr int32_t kMaxPrefixCacheMib = 1 << 20;
-inline constexpr int32_t kMaxKvBlockSize = 1024;
-
-// What an engine is doing, for monitoring (a server's /metrics).
-struct EngineStats {
-  size_t waiting = 0;                 // requests queued, not yet admitted
-  size_t running = 0;                 // requests being generated
-  size_t rows = 0;                    // KV rows they hold
-  uint64_t prompt_tokens = 0;         // prompt tokens of admitted requests, since the start
-  uint64_t cached_prompt_tokens = 0;  // of which loaded from the prefix cache instead of computed
-  uint64_t generated_tokens = 0;
-  // Prefix cache blocks (all 0 when it is off): referenced by running requests, cached for reuse, free.
-  int32_t blocks_used = 0, blocks_cached = 0, blocks_free = 0;
-  uint64_t blocks_evicted = 0;
-};
 
 using RequestId = uint64_t;
 

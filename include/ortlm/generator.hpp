@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "ortlm/engine_options.hpp"
 #include "ortlm/model.hpp"
 
 namespace ortlm {
@@ -118,6 +119,8 @@ struct ReturnedSequence {
 
 struct GenerationResult {
   std::vector<int32_t> prompt_ids;
+  // Prompt tokens whose KV came from the prefix cache (EngineOptions::prefix_cache_mib), not computed.
+  size_t cached_prompt_tokens = 0;
   // The best sequence (the only one unless beam search returns several).
   std::vector<int32_t> new_ids;
   std::string text;  // decoded text of new_ids (empty when the model has no tokenizer)
@@ -143,6 +146,10 @@ using TokenCallback = std::function<bool(int32_t id, std::string_view text)>;
 class Generator {
  public:
   explicit Generator(std::shared_ptr<Model> model);
+  // With `options.prefix_cache_mib` > 0 the KV of earlier calls is reused where a prompt starts with
+  // the tokens of an earlier one (a chat's conversation so far). Throws ortlm::Error for options
+  // out of range.
+  Generator(std::shared_ptr<Model> model, const EngineOptions& options);
   ~Generator();
   // Encodes `prompt` with the model's tokenizer (adding BOS as the model is configured) and generates.
   GenerationResult generate(std::string_view prompt, const GenerationOptions& options,

@@ -16,6 +16,7 @@
 #include "cli/generation_flags.hpp"
 #include "cli/messages_file.hpp"
 #include "cli/session_defaults.hpp"
+#include "ortlm/engine_options.hpp"
 #include "ortlm/error.hpp"
 #include "ortlm/generator.hpp"
 #include "util/file.hpp"
@@ -37,6 +38,8 @@ struct ChatArgs {
   GenerationFlags flags;
   GenerationOptions options;  // from the flags, checked
   bool json = false;
+  int32_t cache_mib = 256;
+  bool stats = false;
   SessionOptions session = default_session_options();
 
   ChatArgs() {  // a chat samples by default, as chat front ends do; --greedy or --num-beams turns it off
@@ -85,7 +88,9 @@ Chat open_chat(const ChatArgs& args) {
     options.kwargs = util::parse_ordered_json(args.kwargs_json, "--kwargs");
     if (!options.kwargs.is_object()) throw Error("--kwargs must be a JSON object");
   }
-  chat.generator = std::make_unique<Generator>(chat.model);
+  // The conversation so far is a cached prefix: each turn computes only its new tokens.
+  chat.generator = std::make_unique<Generator>(
+      chat.model, EngineOptions{.max_batch_rows = 1, .prefix_cache_mib = args.cache_mib});
   chat.session = std::make_unique<ChatSession>(std::move(chat_template), *tokenizer,
                                                chat.model->config().context_length, std::move(options));
   return chat;
@@ -202,6 +207,10 @@ void run_interactive(const ChatArgs& args, Chat& chat) {
       g_generating = 0;
       std::printf("\n");
       std::fflush(stdout);
+      if (args.stats)
+        std::fprintf(stderr, "[%zu prompt tokens, %zu from the cache; %zu new tokens, %.1f tok/s]\n",
+                     result.prompt_ids.size(), result.cached_prompt_tokens, result.new_ids.size(),
+                     result.decode_tokens_per_second());
       chat.session->add_assistant(result.text);
     } catch (const Error& e) {
       g_generating = 0;
@@ -239,6 +248,13 @@ void register_chat(CLI::App& app) {
   auto* system = cmd->add_option("--system", args->system, "System message");
   cmd->add_option("--template-name", args->template_name, "Which of several named chat templates to use");
   cmd->add_option("--kwargs", args->kwargs_json, "Extra template variables as a JSON object");
+  cmd->add_option("--cache-mib", args->cache_mib,
+                  "Prefix cache in MiB: each turn reuses the KV of the conversation so far (0 = off)")
+      ->check(CLI::Range(0, kMaxPrefixCacheMib))
+      ->capture_default_str();
+  cmd->add_flag("--stats", args->stats,
+                "After each reply, print on stderr its prompt tokens (and how many came from the cache), new "
+                "tokens and speed");
   add_generation_flags(cmd, args->flags);
   add_session_flags(cmd, args->session);
   cmd->callback([args, system] {

@@ -33,12 +33,14 @@ double GenerationResult::decode_tokens_per_second() const {
 
 // A one-request engine: its KV cache and buffers are reused from one generate() to the next.
 struct Generator::State {
-  explicit State(std::shared_ptr<const Model> model) : engine(std::move(model), {.max_batch_rows = 1}) {}
+  State(std::shared_ptr<const Model> model, const EngineOptions& options)
+      : engine(std::move(model), options) {}
   Engine engine;
 };
 
-Generator::Generator(std::shared_ptr<Model> model)
-    : model_(std::move(model)), state_(std::make_unique<State>(model_)) {}
+Generator::Generator(std::shared_ptr<Model> model) : Generator(std::move(model), {.max_batch_rows = 1}) {}
+Generator::Generator(std::shared_ptr<Model> model, const EngineOptions& options)
+    : model_(std::move(model)), state_(std::make_unique<State>(model_, options)) {}
 Generator::~Generator() = default;
 
 namespace {

@@ -227,7 +227,8 @@ void Engine::Impl::prefill() {
       logits = &runner_.run(batch_, prefill_kv_);
     }
     const auto end = engine::Sequence::Clock::now();
-    for (auto* s : group) s->mark_prefill(start, end);
+    for (size_t r = 0; r < group.size(); ++r)
+      group[r]->mark_prefill(start, end, static_cast<size_t>(cached_[r]));
     if (prefix_cache_)
       for (size_t r = 0; r < group.size(); ++r) prefix_cache_->store(*group[r], prefill_kv_, r);
     sample_rows(group, *logits);

@@ -108,8 +108,9 @@ void Sequence::finish(StopReason reason, std::string error) {
     result_.decode_seconds = std::chrono::duration<double>(Clock::now() - prefill_end_).count();
 }
 
-void Sequence::mark_prefill(Clock::time_point start, Clock::time_point end) {
+void Sequence::mark_prefill(Clock::time_point start, Clock::time_point end, size_t cached) {
   result_.prefill_seconds = std::chrono::duration<double>(end - start).count();
+  result_.cached_prompt_tokens = cached;
   prefill_end_ = end;
 }
 

@@ -57,7 +57,8 @@ class Sequence {
   // ids to the callback, as accept() would have.
   void finish_beams(std::vector<ReturnedSequence> sequences);
 
-  void mark_prefill(Clock::time_point start, Clock::time_point end);
+  // `cached`: of its tokens, those loaded from the prefix cache.
+  void mark_prefill(Clock::time_point start, Clock::time_point end, size_t cached);
   // The prefix-cache blocks holding this sequence's first tokens (engine/prefix_cache).
   SequenceBlocks& kv_blocks() { return kv_blocks_; }
   const SequenceBlocks& kv_blocks() const { return kv_blocks_; }

@@ -61,9 +61,15 @@ std::string CompletionResponse::token_text(std::span<const int32_t> context, int
 json CompletionResponse::usage(const std::vector<GenerationResult>& results) const {
   size_t prompt = 0, completion = 0;
   for (const auto& p : request_.prompts) prompt += p.size();
-  for (const auto& r : results) completion += r.new_ids.size();
-  return {
-      {"prompt_tokens", prompt}, {"completion_tokens", completion}, {"total_tokens", prompt + completion}};
+  size_t cached = 0;  // each prompt counted once, as its first choice found it
+  for (size_t c = 0; c < results.size(); ++c) {
+    completion += results[c].new_ids.size();
+    if (c % static_cast<size_t>(request_.n) == 0) cached += results[c].cached_prompt_tokens;
+  }
+  return {{"prompt_tokens", prompt},
+          {"completion_tokens", completion},
+          {"total_tokens", prompt + completion},
+          {"prompt_tokens_details", {{"cached_tokens", cached}}}};
 }
 
 json CompletionResponse::logprobs(const GenerationResult& result, size_t choice) const {

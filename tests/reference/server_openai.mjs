@@ -73,7 +73,8 @@ await test('completions reproduce the reference greedy ids', async () => {
   assert.equal(r.object, 'text_completion');
   assert.equal(r.choices[0].text, whole.slice(prompt.length));
   assert.equal(r.choices[0].finish_reason, 'length');
-  assert.deepEqual(r.usage, { prompt_tokens: 5, completion_tokens: n, total_tokens: 5 + n });
+  assert.deepEqual(r.usage, { prompt_tokens: 5, completion_tokens: n, total_tokens: 5 + n,
+                              prompt_tokens_details: { cached_tokens: 0 } });
 });
 
 await test('chat, streamed and not, agree; usage', async () => {
@@ -97,7 +98,9 @@ await test('chat, streamed and not, agree; usage', async () => {
   assert.equal(role, 'assistant');
   assert.equal(text, content);
   assert.equal(finish, 'length');
-  assert.deepEqual(usage, whole.usage);
+  // The same prompt again: its blocks come from the prefix cache.
+  assert.ok(usage.prompt_tokens_details.cached_tokens > 0);
+  for (const key of ['prompt_tokens', 'completion_tokens', 'total_tokens']) assert.equal(usage[key], whole.usage[key]);
 });
 
 await test('n > 1: greedy choices agree, seeded sampling repeats', async () => {
@@ -164,6 +167,9 @@ await test('shared system prompt is served from the prefix cache', async () => {
   assert.ok(after - before >= 16, `cached ${after - before} tokens`);
   const again = await client.chat.completions.create({ ...greedy, messages: messages('A fox?'), max_tokens: 8 });
   assert.equal(again.choices[0].message.content, first.choices[0].message.content);
+  assert.equal(first.usage.prompt_tokens_details.cached_tokens, 0);
+  const cached = again.usage.prompt_tokens_details.cached_tokens;
+  assert.ok(cached > 0 && cached < again.usage.prompt_tokens && cached % 4 === 0, `cached_tokens ${cached}`);
 });
 
 await test('a client that disconnects mid-stream is cancelled and its blocks freed', async () => {
