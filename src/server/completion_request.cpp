@@ -98,6 +98,7 @@ void read_sampling(const ojson& j, const ServedModel& served, CompletionRequest&
   if (field(j, "frequency_penalty"))
     o.frequency_penalty =
         static_cast<float>(number(j, "frequency_penalty", -kMaxFrequencyPenalty, kMaxFrequencyPenalty));
+  if (field(j, "ignore_eos")) o.stop_at_eos = !boolean(j, "ignore_eos");  // vLLM's, for benchmarks
   if (field(j, "seed"))
     o.seed = static_cast<uint64_t>(
         integer(j, "seed", std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max()));
