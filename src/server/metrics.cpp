@@ -92,7 +92,8 @@ std::string Metrics::render(const EngineStats& e, size_t requests_in_flight) con
   metric(out, "ortlm_kv_blocks_evicted_total", "counter", "Cached KV blocks evicted to make room.",
          static_cast<double>(e.blocks_evicted));
   std::lock_guard lock(mutex_);
-  metric(out, "ortlm_requests_cancelled_total", "counter", "Requests whose client went away before the end.",
+  metric(out, "ortlm_sequences_cancelled_total", "counter",
+         "Sequences cancelled before their end (a client gone, a shutdown).",
          static_cast<double>(cancelled_));
   out += "# HELP ortlm_requests_total HTTP requests answered, by endpoint and status.\n";
   out += "# TYPE ortlm_requests_total counter\n";
