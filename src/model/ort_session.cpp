@@ -146,8 +146,10 @@ Ort::Session create_session(const std::filesystem::path& onnx_path, const Sessio
 }
 
 Ort::Session create_session_from_bytes(const std::string& model_bytes, const std::filesystem::path& onnx_path,
-                                       const SessionOptions& options) {
+                                       const SessionOptions& options,
+                                       const std::function<void(Ort::SessionOptions&)>& configure) {
   auto session_options = session_options_for(options);
+  if (configure) configure(session_options);
   session_options.AddConfigEntry("session.model_external_initializers_file_folder_path",
                                  onnx_path.parent_path().c_str());
   try {

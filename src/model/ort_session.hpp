@@ -3,6 +3,7 @@
 #include <onnxruntime_cxx_api.h>
 
 #include <filesystem>
+#include <functional>
 #include <string>
 
 #include "ortlm/model.hpp"
@@ -17,9 +18,10 @@ Ort::Env& ort_env();
 Ort::Session create_session(const std::filesystem::path& onnx_path, const SessionOptions& options);
 
 // Creates a session for a model given as bytes (a rewrite of `onnx_path`, whose folder holds any
-// external data files).
+// external data files). `configure` adds to ONNX Runtime's options (custom operators).
 Ort::Session create_session_from_bytes(const std::string& model_bytes, const std::filesystem::path& onnx_path,
-                                       const SessionOptions& options);
+                                       const SessionOptions& options,
+                                       const std::function<void(Ort::SessionOptions&)>& configure = {});
 
 // The ONNX Runtime name of a provider given as cpu, cuda, ... (or already as XxxExecutionProvider).
 std::string execution_provider_name(const std::string& provider);
