@@ -108,7 +108,7 @@ TEST_P(PagedModels, RewriteIsKeptAndTheProbeAgrees) {
 // Four sequences join at different steps (a prompt prefilled in two chunks, prefills packed with other
 // rows' decode steps) and decode greedily; each row must follow its dense run alone for 40 steps.
 TEST_P(PagedModels, PackedRowsMatchEachSequenceAloneOnTheDensePath) {
-  Paged p(GetParam(), 8, 64);
+  Paged p(GetParam(), 16, 32);
   const int32_t vocab = p.model->config().vocab_size;
   constexpr size_t kSteps = 40;
   const std::vector<size_t> lengths{1, 7, 19, 33};

@@ -133,12 +133,14 @@ struct Fixture {
   }
 };
 
-std::vector<std::pair<const char*, AttendFn>> implementations(int64_t head_size) {
+std::vector<std::pair<const char*, AttendFn>> implementations(int64_t head_size, int64_t block_size) {
   std::vector<std::pair<const char*, AttendFn>> out{{"scalar", attend_scalar}};
 #if defined(__x86_64__)
-  if (head_size % 8 == 0 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+  if (head_size % 8 == 0 && block_size % 8 == 0 && __builtin_cpu_supports("avx2") &&
+      __builtin_cpu_supports("fma"))
     out.emplace_back("avx2", attend_avx2);
-  if (head_size % 16 == 0 && __builtin_cpu_supports("avx512f")) out.emplace_back("avx512", attend_avx512);
+  if (head_size % 16 == 0 && block_size % 16 == 0 && __builtin_cpu_supports("avx512f"))
+    out.emplace_back("avx512", attend_avx512);
 #endif
   return out;
 }
@@ -147,10 +149,14 @@ TEST(PagedAttentionKernel, EveryImplementationMatchesDenseAttention) {
   const std::vector<Case> cases{
       // Decode rows (one new token) over pasts ending anywhere in a block, 3 query heads per KV head.
       {9, 3, 64, 16, {0, 1, 15, 16, 17, 100}, {1, 1, 1, 1, 1, 1}},
-      // Prefills longer than a tile, from nothing and after a cached past; chunk of a few.
-      {4, 2, 16, 4, {0, 5, 8}, {37, 20, 3}},
+      // Prefills longer than a tile, from nothing and after a cached past; chunk of a few; 5 queries
+      // per KV head (a query block and one more).
+      {10, 2, 16, 16, {0, 5, 40}, {37, 20, 3}},
+      {4, 2, 32, 32, {0, 33}, {70, 6}},
       // The bundled model's geometry: head size 8 (AVX2 only), 2 query heads per KV head.
       {8, 4, 8, 8, {0, 9}, {12, 2}},
+      // Blocks of 4 tokens: no vector width divides them (scalar only).
+      {4, 2, 16, 4, {0, 5, 8}, {37, 20, 3}},
       // A head size no vector width divides (scalar only), no grouping, block size 1.
       {2, 2, 12, 1, {3, 0}, {2, 5}},
   };
@@ -158,7 +164,7 @@ TEST(PagedAttentionKernel, EveryImplementationMatchesDenseAttention) {
   for (const auto& c : cases) {
     const Fixture f(c, seed++);
     const auto expected = f.reference();
-    for (const auto& [name, attend] : implementations(c.head_size)) {
+    for (const auto& [name, attend] : implementations(c.head_size, c.block_size)) {
       const auto actual = f.run(attend);
       double worst = 0;
       for (size_t i = 0; i < expected.size(); ++i)
@@ -170,9 +176,9 @@ TEST(PagedAttentionKernel, EveryImplementationMatchesDenseAttention) {
 
 TEST(PagedAttentionKernel, SelectionFollowsTheHeadSize) {
   const char* name = nullptr;
-  select_attend(12, &name);
+  select_attend(12, 16, &name);
   EXPECT_STREQ(name, "scalar");  // 12 floats: no AVX2 or AVX-512 multiple
-  select_attend(64, &name);
+  select_attend(64, 16, &name);
 #if defined(__x86_64__)
   const char* expected = __builtin_cpu_supports("avx512f")                                 ? "avx512"
                          : __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? "avx2"

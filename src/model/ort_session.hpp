@@ -6,9 +6,21 @@
 #include <functional>
 #include <string>
 
+#include "graph/onnx_summary.hpp"
 #include "ortlm/model.hpp"
 
 namespace ortlm::model {
+
+// Weights of the .onnx file and its external data files.
+uintmax_t weight_bytes(const std::filesystem::path& onnx, const graph::OnnxSummary& summary);
+
+// Below this size a decode step is dominated by per-operator overhead, not by reading weights.
+inline constexpr uintmax_t kSmallModelBytes = 64u << 20;
+
+// With intra_op_threads = 0, small models run on one thread: a decode step of a few-MB model takes
+// microseconds per operator, less than waking a second thread costs. Larger models keep ONNX
+// Runtime's default (one thread per physical core).
+SessionOptions resolve_threads(SessionOptions options, uintmax_t weights);
 
 // One Ort::Env per process, created on first use.
 Ort::Env& ort_env();

@@ -10,7 +10,7 @@ namespace ortlm::model::paged {
 namespace {
 
 struct Avx2Ops {
-  static constexpr int W = 8;
+  static constexpr int W = 8, kChunks = 2;
   using V = __m256;
   static V zero() { return _mm256_setzero_ps(); }
   static V set1(float x) { return _mm256_set1_ps(x); }
@@ -31,6 +31,12 @@ struct Avx2Ops {
     x = _mm_max_ps(x, _mm_movehl_ps(x, x));
     x = _mm_max_ss(x, _mm_movehdup_ps(x));
     return _mm_cvtss_f32(x);
+  }
+  // Lane i = the sum of acc[i]: two rounds of pairwise sums, then the 128-bit halves.
+  static V sum_lanes(const V* a) {
+    const V u0 = _mm256_hadd_ps(_mm256_hadd_ps(a[0], a[1]), _mm256_hadd_ps(a[2], a[3]));
+    const V u1 = _mm256_hadd_ps(_mm256_hadd_ps(a[4], a[5]), _mm256_hadd_ps(a[6], a[7]));
+    return _mm256_add_ps(_mm256_permute2f128_ps(u0, u1, 0x20), _mm256_permute2f128_ps(u0, u1, 0x31));
   }
   // Cephes' expf: e^x = 2^n * e^r with |r| <= ln2/2, r's polynomial of degree 6 (~1 ulp).
   static V exp(V x) {

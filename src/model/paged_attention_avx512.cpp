@@ -13,7 +13,7 @@ namespace ortlm::model::paged {
 namespace {
 
 struct Avx512Ops {
-  static constexpr int W = 16;
+  static constexpr int W = 16, kChunks = 4;
   using V = __m512;
   static V zero() { return _mm512_setzero_ps(); }
   static V set1(float x) { return _mm512_set1_ps(x); }
@@ -25,6 +25,21 @@ struct Avx512Ops {
   static V max(V a, V b) { return _mm512_max_ps(a, b); }
   static float reduce_add(V v) { return _mm512_reduce_add_ps(v); }
   static float reduce_max(V v) { return _mm512_reduce_max_ps(v); }
+  // Lane i = the sum of acc[i]: each folded to 256 bits, then AVX2's tree for each half of the keys.
+  static V sum_lanes(const V* a) {
+    __m256 h[16];
+    for (int i = 0; i < 16; ++i)
+      h[i] = _mm256_add_ps(_mm512_castps512_ps256(a[i]),
+                           _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(a[i]), 1)));
+    const __m256 low = sum8(h), high = sum8(h + 8);
+    return _mm512_castpd_ps(
+        _mm512_insertf64x4(_mm512_castpd256_pd512(_mm256_castps_pd(low)), _mm256_castps_pd(high), 1));
+  }
+  static __m256 sum8(const __m256* a) {
+    const __m256 u0 = _mm256_hadd_ps(_mm256_hadd_ps(a[0], a[1]), _mm256_hadd_ps(a[2], a[3]));
+    const __m256 u1 = _mm256_hadd_ps(_mm256_hadd_ps(a[4], a[5]), _mm256_hadd_ps(a[6], a[7]));
+    return _mm256_add_ps(_mm256_permute2f128_ps(u0, u1, 0x20), _mm256_permute2f128_ps(u0, u1, 0x31));
+  }
   // Cephes' expf, as in the AVX2 version.
   static V exp(V x) {
     x = _mm512_min_ps(_mm512_max_ps(x, set1(-87.3365f)), set1(88.3762f));

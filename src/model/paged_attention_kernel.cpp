@@ -8,7 +8,7 @@ namespace {
 // One lane: the reference the vector versions are tested against, and the fallback for head sizes
 // that are not a multiple of 8.
 struct ScalarOps {
-  static constexpr int W = 1;
+  static constexpr int W = 1, kChunks = 4;
   using V = float;
   static V zero() { return 0.0f; }
   static V set1(float x) { return x; }
@@ -21,6 +21,7 @@ struct ScalarOps {
   static float reduce_add(V v) { return v; }
   static float reduce_max(V v) { return v; }
   static V exp(V v) { return __builtin_expf(v); }
+  static V sum_lanes(const V* acc) { return acc[0]; }
 };
 
 }  // namespace
@@ -29,18 +30,21 @@ void attend_scalar(const AttentionArgs& args, const AttentionWork& work, float* 
   impl::attend<ScalarOps>(args, work, scratch);
 }
 
-AttendFn select_attend(int64_t head_size, const char** name) {
+AttendFn select_attend(int64_t head_size, int64_t block_size, const char** name) {
   auto chosen = [&](AttendFn fn, const char* what) {
     if (name) *name = what;
     return fn;
   };
 #if defined(__x86_64__) && defined(__GNUC__)
   __builtin_cpu_init();
-  if (head_size % 16 == 0 && __builtin_cpu_supports("avx512f")) return chosen(attend_avx512, "avx512");
-  if (head_size % 8 == 0 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+  if (head_size % 16 == 0 && block_size % 16 == 0 && __builtin_cpu_supports("avx512f"))
+    return chosen(attend_avx512, "avx512");
+  if (head_size % 8 == 0 && block_size % 8 == 0 && __builtin_cpu_supports("avx2") &&
+      __builtin_cpu_supports("fma"))
     return chosen(attend_avx2, "avx2");
 #else
   (void)head_size;
+  (void)block_size;
 #endif
   return chosen(attend_scalar, "scalar");
 }

@@ -33,21 +33,24 @@ struct AttentionWork {
 
 // Most tokens of one row in a work item: a prefill is cut into tiles of this many queries.
 inline constexpr int32_t kTileTokens = 16;
+// Queries whose scores and accumulators are computed together (one read of a key or value serves them).
+inline constexpr int32_t kQueryBlock = 4;
 
-// Floats of scratch one work item needs.
+// Floats of scratch one work item needs: scaled queries and accumulators, running max and sum per
+// query, a query block's scores.
 inline size_t scratch_floats(const AttentionArgs& a) {
   const auto queries = static_cast<size_t>(kTileTokens * (a.heads / a.kv_heads));
-  return queries * static_cast<size_t>(2 * a.head_size + 2) + static_cast<size_t>(a.block_size);
+  return queries * static_cast<size_t>(2 * a.head_size + 2) + static_cast<size_t>(kQueryBlock * a.block_size);
 }
 
 using AttendFn = void (*)(const AttentionArgs& args, const AttentionWork& work, float* scratch);
 
-// The implementations; the vector ones need head_size to be a multiple of their width.
+// The implementations; the vector ones need head_size and block_size to be multiples of their width.
 void attend_scalar(const AttentionArgs& args, const AttentionWork& work, float* scratch);
 void attend_avx2(const AttentionArgs& args, const AttentionWork& work, float* scratch);
 void attend_avx512(const AttentionArgs& args, const AttentionWork& work, float* scratch);
 
-// The fastest implementation this CPU runs for `head_size`, and its name ("avx512", "avx2", "scalar").
-AttendFn select_attend(int64_t head_size, const char** name = nullptr);
+// The fastest implementation this CPU runs for these sizes, and its name ("avx512", "avx2", "scalar").
+AttendFn select_attend(int64_t head_size, int64_t block_size, const char** name = nullptr);
 
 }  // namespace ortlm::model::paged

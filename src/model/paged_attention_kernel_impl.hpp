@@ -5,24 +5,43 @@
 // instruction set never stands in for another's at link time. For the same reason nothing here calls
 // an inline function of the standard library (those are emitted as shared weak symbols).
 //
-// Ops provides: W (lanes), V (vector type), zero(), set1(x), load(p), store(p, v), add, mul,
-// fma(a, b, c) = a * b + c, max, reduce_add, reduce_max, exp (vector e^x, ~1 ulp on the range used).
+// Ops provides: W (lanes), V (vector type), kChunks (vectors per accumulator pass), zero(), set1(x), load(p),
+// store(p, v), add, mul, fma(a, b, c) = a * b + c, max, reduce_add, reduce_max, exp (vector e^x, ~1 ulp on
+// the range used), and sum_lanes(acc[W]): the vector whose lane i is the sum of acc[i]'s lanes (W dot
+// products finished with one shuffle tree instead of W horizontal sums).
+//
+// The loop structure, per work item (one row, one KV head, up to kTileTokens tokens x group query
+// heads): for each KV block, queries go in blocks of up to kQueryBlock; a block's scores are W keys
+// at a time (each key's dot product in its own register, then sum_lanes), then each query's online
+// softmax update, then the values are accumulated for all the block's queries at once, so every value
+// vector loaded feeds kQueryBlock accumulators held in registers.
 #include <cstdint>
 
 #include "model/paged_attention_kernel.hpp"
 
 namespace ortlm::model::paged::impl {
 
+// scores[j * stride + k] = q_j . key_k for the nq queries and keys [0, round_up(n, W)) of a block
+// (block_size is a multiple of W, so the keys read past n are still inside the block; their scores
+// are never used).
 template <class O>
-inline float dot(const float* a, const float* b, int64_t n) {
-  typename O::V s0 = O::zero(), s1 = O::zero();
-  int64_t i = 0;
-  for (; i + 2 * O::W <= n; i += 2 * O::W) {
-    s0 = O::fma(O::load(a + i), O::load(b + i), s0);
-    s1 = O::fma(O::load(a + i + O::W), O::load(b + i + O::W), s1);
+inline void block_scores(const float* q, int32_t nq, const float* keys, int32_t n, int64_t head_size,
+                         float* scores, int64_t stride) {
+  for (int32_t k0 = 0; k0 < n; k0 += O::W) {
+    const float* k = keys + k0 * head_size;
+    for (int32_t j = 0; j < nq; ++j) {
+      const float* qj = q + j * head_size;
+      typename O::V acc[O::W];  // in registers only if the loops over it are unrolled whole
+#pragma GCC unroll 16
+      for (int i = 0; i < O::W; ++i) acc[i] = O::zero();
+      for (int64_t d = 0; d < head_size; d += O::W) {
+        const typename O::V qv = O::load(qj + d);
+#pragma GCC unroll 16
+        for (int i = 0; i < O::W; ++i) acc[i] = O::fma(qv, O::load(k + i * head_size + d), acc[i]);
+      }
+      O::store(scores + j * stride + k0, O::sum_lanes(acc));
+    }
   }
-  for (; i < n; i += O::W) s0 = O::fma(O::load(a + i), O::load(b + i), s0);
-  return O::reduce_add(O::add(s0, s1));
 }
 
 // s[k] = e^(s[k] - shift) for k < n; returns their sum.
@@ -57,15 +76,63 @@ inline float max_of(const float* s, int32_t n) {
   return best;
 }
 
-// acc = acc * correction + sum_k p[k] * values[k], the accumulator held in registers per W lanes.
+// acc_j = acc_j * correction[j] + sum_k p[j * stride + k] * values[k] for NQ queries, CHUNKS vectors
+// of each accumulator at a time (all in registers: NQ x CHUNKS of them).
+template <class O, int NQ, int CHUNKS>
+inline void accumulate(float* acc, const float* correction, const float* p, int64_t stride,
+                       const float* values, int32_t n, int64_t head_size) {
+  for (int64_t d = 0; d < head_size; d += CHUNKS * O::W) {
+    typename O::V a[NQ][CHUNKS];
+#pragma GCC unroll 4
+    for (int j = 0; j < NQ; ++j) {
+      const typename O::V c = O::set1(correction[j]);
+#pragma GCC unroll 4
+      for (int c2 = 0; c2 < CHUNKS; ++c2) a[j][c2] = O::mul(O::load(acc + j * head_size + d + c2 * O::W), c);
+    }
+    for (int32_t k = 0; k < n; ++k) {
+      typename O::V w[NQ];
+#pragma GCC unroll 4
+      for (int j = 0; j < NQ; ++j) w[j] = O::set1(p[j * stride + k]);
+#pragma GCC unroll 4
+      for (int c2 = 0; c2 < CHUNKS; ++c2) {
+        const typename O::V v = O::load(values + k * head_size + d + c2 * O::W);
+#pragma GCC unroll 4
+        for (int j = 0; j < NQ; ++j) a[j][c2] = O::fma(w[j], v, a[j][c2]);
+      }
+    }
+#pragma GCC unroll 4
+    for (int j = 0; j < NQ; ++j)
+#pragma GCC unroll 4
+      for (int c2 = 0; c2 < CHUNKS; ++c2) O::store(acc + j * head_size + d + c2 * O::W, a[j][c2]);
+  }
+}
+
+// The instantiation for nq queries, with as many vectors per pass as head_size allows (up to
+// O::kChunks, which keeps kQueryBlock x chunks accumulators within the register file).
+template <class O, int NQ>
+inline void accumulate_for_chunks(float* acc, const float* correction, const float* p, int64_t stride,
+                                  const float* values, int32_t n, int64_t head_size) {
+  const int64_t vectors = head_size / O::W;
+  if (O::kChunks >= 4 && vectors % 4 == 0)
+    accumulate<O, NQ, (O::kChunks >= 4 ? 4 : 1)>(acc, correction, p, stride, values, n, head_size);
+  else if (O::kChunks >= 2 && vectors % 2 == 0)
+    accumulate<O, NQ, (O::kChunks >= 2 ? 2 : 1)>(acc, correction, p, stride, values, n, head_size);
+  else
+    accumulate<O, NQ, 1>(acc, correction, p, stride, values, n, head_size);
+}
+
 template <class O>
-inline void accumulate(float* acc, float correction, const float* p, const float* values, int32_t n,
-                       int64_t head_size) {
-  const typename O::V c = O::set1(correction);
-  for (int64_t d = 0; d < head_size; d += O::W) {
-    typename O::V a = O::mul(O::load(acc + d), c);
-    for (int32_t k = 0; k < n; ++k) a = O::fma(O::set1(p[k]), O::load(values + k * head_size + d), a);
-    O::store(acc + d, a);
+inline void accumulate_queries(float* acc, int32_t nq, const float* correction, const float* p,
+                               int64_t stride, const float* values, int32_t n, int64_t head_size) {
+  switch (nq) {
+    case 1:
+      return accumulate_for_chunks<O, 1>(acc, correction, p, stride, values, n, head_size);
+    case 2:
+      return accumulate_for_chunks<O, 2>(acc, correction, p, stride, values, n, head_size);
+    case 3:
+      return accumulate_for_chunks<O, 3>(acc, correction, p, stride, values, n, head_size);
+    default:
+      return accumulate_for_chunks<O, kQueryBlock>(acc, correction, p, stride, values, n, head_size);
   }
 }
 
@@ -73,13 +140,13 @@ inline void accumulate(float* acc, float correction, const float* p, const float
 // cached and new keys up to each token's own position, one KV block at a time.
 template <class O>
 void attend(const AttentionArgs& a, const AttentionWork& work, float* scratch) {
-  const int64_t D = a.head_size, group = a.heads / a.kv_heads, stride = a.heads * D;
+  const int64_t D = a.head_size, group = a.heads / a.kv_heads, stride = a.heads * D, bs = a.block_size;
   const int32_t queries = work.count * static_cast<int32_t>(group);
-  float* q = scratch;            // [queries, D] scaled queries
+  float* q = scratch;            // [queries, D] scaled queries, by token then head
   float* acc = q + queries * D;  // [queries, D] unnormalised outputs
   float* running_max = acc + queries * D;
   float* running_sum = running_max + queries;
-  float* scores = running_sum + queries;  // [block_size]
+  float* scores = running_sum + queries;  // [kQueryBlock, block_size]
   const int64_t first_token = a.row_starts[work.row] + work.first;
   const int64_t first_position = a.cached_lengths[work.row] + work.first;
   for (int32_t i = 0; i < queries; ++i) {
@@ -94,25 +161,49 @@ void attend(const AttentionArgs& a, const AttentionWork& work, float* scratch) {
   }
   const int32_t* table = a.block_tables + work.row * a.table_width;
   const int64_t last_position = first_position + work.count - 1;
-  const int64_t block_floats = a.block_size * D;
-  for (int64_t b = 0; b <= last_position / a.block_size; ++b) {
+  const int64_t block_floats = bs * D;
+  const int64_t last_block = last_position / bs;
+  for (int64_t b = 0; b <= last_block; ++b) {
     const int64_t offset = (static_cast<int64_t>(table[b]) * a.kv_heads + work.kv_head) * block_floats;
     const float* keys = a.keys + offset;
     const float* values = a.values + offset;
-    const int64_t block_start = b * a.block_size;
-    for (int32_t i = 0; i < queries; ++i) {
-      const int64_t position = first_position + i / group;
-      if (position < block_start) continue;
-      const int64_t visible = position - block_start + 1;
-      const auto n = static_cast<int32_t>(visible < a.block_size ? visible : a.block_size);
-      const float* qi = q + i * D;
-      for (int32_t k = 0; k < n; ++k) scores[k] = dot<O>(qi, keys + k * D, D);
-      const float block_max = max_of<O>(scores, n);
-      const float new_max = block_max > running_max[i] ? block_max : running_max[i];
-      const float correction = __builtin_expf(running_max[i] - new_max);
-      running_sum[i] = running_sum[i] * correction + exp_shifted<O>(scores, n, new_max);
-      accumulate<O>(acc + i * D, correction, scores, values, n, D);
-      running_max[i] = new_max;
+    // The next block is elsewhere in the pool, where the hardware prefetcher does not look: ask for
+    // it while this one is computed (a decode step reads every block once, from memory).
+    if (b < last_block) {
+      const int64_t next = (static_cast<int64_t>(table[b + 1]) * a.kv_heads + work.kv_head) * block_floats;
+      for (int64_t line = 0; line < block_floats; line += 16) {
+        __builtin_prefetch(a.keys + next + line);
+        __builtin_prefetch(a.values + next + line);
+      }
+    }
+    const int64_t block_start = b * bs;
+    for (int32_t i0 = 0; i0 < queries; i0 += kQueryBlock) {
+      const int32_t nq = queries - i0 < kQueryBlock ? queries - i0 : kQueryBlock;
+      // Keys of this block each query sees (causal); queries go by token, so the last sees the most.
+      int32_t visible[kQueryBlock];
+      int32_t most = 0;
+      for (int32_t j = 0; j < nq; ++j) {
+        const int64_t v = first_position + (i0 + j) / group - block_start + 1;
+        visible[j] = static_cast<int32_t>(v < 0 ? 0 : v > bs ? bs : v);
+        most = visible[j] > most ? visible[j] : most;
+      }
+      if (most == 0) continue;
+      block_scores<O>(q + i0 * D, nq, keys, most, D, scores, bs);
+      float correction[kQueryBlock];
+      for (int32_t j = 0; j < nq; ++j) {
+        float* s = scores + j * bs;
+        const int32_t i = i0 + j, n = visible[j];
+        correction[j] = 1.0f;
+        if (n > 0) {
+          const float block_max = max_of<O>(s, n);
+          const float new_max = block_max > running_max[i] ? block_max : running_max[i];
+          correction[j] = __builtin_expf(running_max[i] - new_max);
+          running_sum[i] = running_sum[i] * correction[j] + exp_shifted<O>(s, n, new_max);
+          running_max[i] = new_max;
+        }
+        for (int32_t k = n; k < most; ++k) s[k] = 0.0f;  // keys past this query's position weigh nothing
+      }
+      accumulate_queries<O>(acc + i0 * D, nq, correction, scores, bs, values, most, D);
     }
   }
   for (int32_t i = 0; i < queries; ++i) {

@@ -16,6 +16,11 @@ namespace {
 
 std::atomic<uint64_t> g_nanoseconds{0};
 
+// Below this many multiply-adds a call runs on the calling thread: handing work to ONNX Runtime's
+// pool costs microseconds (more on a loaded machine, where a woken thread may wait for a core), as
+// much as a decode step of a small model's attention takes whole.
+constexpr int64_t kParallelMinimum = int64_t{1} << 18;
+
 enum Input : size_t { kQuery, kKey, kValue, kRowStarts, kCachedLengths, kBlockTables, kKvPool, kInputCount };
 constexpr std::array<const char*, kInputCount> kInputNames{
     "query", "key", "value", "row_starts", "cached_lengths", "block_tables", "kv_pool"};
@@ -84,7 +89,6 @@ class PagedAttentionKernel {
         heads_ > 4096 || head_size_ > 4096)
       fail(where_ + ": inconsistent attributes (num_heads " + std::to_string(heads_) + ", kv_heads " +
            std::to_string(kv_heads_) + ", head_size " + std::to_string(head_size_) + ")");
-    attend_ = paged::select_attend(head_size_);
   }
 
   OrtStatusPtr ComputeV2(OrtKernelContext* context) noexcept {
@@ -107,7 +111,6 @@ class PagedAttentionKernel {
   int64_t layer_ = 0, heads_ = 0, kv_heads_ = 0, head_size_ = 0;
   float scale_ = 1.0f;
   std::string where_;
-  paged::AttendFn attend_ = nullptr;
 };
 
 void PagedAttentionKernel::compute(const Ort::KernelContext& context) {
@@ -194,14 +197,16 @@ void PagedAttentionKernel::compute(const Ort::KernelContext& context) {
 
   thread_local std::vector<paged::AttentionWork> items;  // reused: no allocation once warm
   items.clear();
+  int64_t work = 0;  // multiply-adds, roughly: 2 per query head, key and dim (scores, then values)
   for (int32_t r = 0; r < static_cast<int32_t>(rows); ++r) {
     const int32_t count = starts[r + 1] - starts[r];
+    work += 2 * count * (lengths[r] + count) * query_width;
     for (int32_t first = 0; first < count; first += paged::kTileTokens)
       for (int32_t g = 0; g < static_cast<int32_t>(kv_heads_); ++g)
         items.push_back(
             {r, g, first, count - first < paged::kTileTokens ? count - first : paged::kTileTokens});
   }
-  Job job{attend_,
+  Job job{paged::select_attend(head_size_, block_size),
           {.query = query.as<float>(),
            .output = output.GetTensorMutableData<float>(),
            .row_starts = starts,
@@ -218,7 +223,11 @@ void PagedAttentionKernel::compute(const Ort::KernelContext& context) {
           items.data(),
           0};
   job.scratch_floats = paged::scratch_floats(job.args);
-  context.ParallelFor(run_work_item, items.size(), 0, &job);
+  if (work < kParallelMinimum) {
+    for (size_t i = 0; i < items.size(); ++i) run_work_item(&job, i);
+  } else {
+    context.ParallelFor(run_work_item, items.size(), 0, &job);
+  }
 }
 
 struct PagedAttentionOp : Ort::CustomOpBase<PagedAttentionOp, PagedAttentionKernel, true> {
@@ -255,9 +264,9 @@ void add_paged_attention_op(Ort::SessionOptions& options) {
 
 uint64_t paged_attention_nanoseconds() { return g_nanoseconds.load(); }
 
-const char* paged_attention_isa(int64_t head_size) {
+const char* paged_attention_isa(int64_t head_size, int64_t block_size) {
   const char* name = nullptr;
-  paged::select_attend(head_size, &name);
+  paged::select_attend(head_size, block_size, &name);
   return name;
 }
 

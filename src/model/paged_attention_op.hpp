@@ -26,7 +26,7 @@ void add_paged_attention_op(Ort::SessionOptions& options);
 // threads together (benchmarks read the kernel's share of a step from it).
 uint64_t paged_attention_nanoseconds();
 
-// The kernel implementation this machine uses for `head_size` ("avx512", "avx2" or "scalar").
-const char* paged_attention_isa(int64_t head_size);
+// The kernel implementation this machine uses for these sizes ("avx512", "avx2" or "scalar").
+const char* paged_attention_isa(int64_t head_size, int64_t block_size);
 
 }  // namespace ortlm::model

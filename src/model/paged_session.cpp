@@ -21,17 +21,18 @@ namespace {
 // float32 outputs of the two graphs differ by operator rounding only (~1e-6 relative).
 constexpr double kTolerance = 1e-4;
 
-// The probe: three rows packed in one pass over a pool of 4-token blocks given out of order, so that
-// a row's positions cross blocks that are not adjacent: a prefill from nothing, a chunk after a cached
-// past that ends mid-block, and a decode step after a past that fills its first block and part of the
-// next. The past is random ([-1, 1)), written alike into the pool and into the exported graph's past.
-constexpr int32_t kProbeBlockSize = 4, kProbeBlocks = 8, kProbeContext = 8;
+// The probe: three rows packed in one pass over a pool of 16-token blocks (the vector kernels' block
+// size) given out of order, so that a row's positions cross blocks that are not adjacent: a prefill
+// from nothing, a chunk after a cached past that ends mid-block, and a decode step after a past that
+// fills its first block and all but one slot of the next. The past is random ([-1, 1)), written
+// alike into the pool and into the exported graph's past.
+constexpr int32_t kProbeBlockSize = 16, kProbeBlocks = 8, kProbeContext = 32;
 struct ProbeRow {
   int32_t cached, count;
   std::vector<int32_t> blocks;
 };
 const std::vector<ProbeRow>& probe_rows() {
-  static const std::vector<ProbeRow> rows{{0, 5, {5, 2}}, {3, 4, {7, 0}}, {6, 1, {3, 6}}};
+  static const std::vector<ProbeRow> rows{{0, 20, {5, 2}}, {14, 4, {7, 0}}, {31, 1, {3, 6}}};
   return rows;
 }
 
@@ -200,9 +201,7 @@ PagedSession make_paged_session(const graph::OnnxGraph& graph, Ort::Session& exp
     }
     result.session = std::move(paged);
     result.note = "paged in " + std::to_string(plan.layers) + " layers (" + std::to_string(before) + " -> " +
-                  std::to_string(after) +
-                  " nodes before ONNX Runtime's own optimizations; attention kernel " +
-                  paged_attention_isa(layout.head_size) + ")";
+                  std::to_string(after) + " nodes before ONNX Runtime's own optimizations)";
   } catch (const std::exception& e) {
     result.note = std::string("not paged: ") + e.what();
   }
@@ -221,7 +220,9 @@ PagedSession make_paged_session(const Model& model, const SessionOptions& option
       .rope_theta = config_files.attention.rope_theta,
       .plain_rope = config_files.attention.plain_rope,
   };
-  return make_paged_session(graph, decoder.session, decoder.layout, geometry, options);
+  // The same threads as the model's own session.
+  const SessionOptions resolved = resolve_threads(options, weight_bytes(model.onnx_path(), graph.summary()));
+  return make_paged_session(graph, decoder.session, decoder.layout, geometry, resolved);
 }
 
 }  // namespace ortlm::model

@@ -28,7 +28,8 @@ PagedSession make_paged_session(const graph::OnnxGraph& graph, Ort::Session& exp
                                 const graph::AttentionGeometry& geometry, const SessionOptions& options);
 
 // The same for a loaded model (its graph decoded again, its config files read again for the attention
-// geometry); `exported` is the model's own session. `options` configure the new session.
+// geometry); `exported` is the model's own session. `options` configure the new session (threads
+// resolved as Model::load does).
 PagedSession make_paged_session(const Model& model, const SessionOptions& options = {});
 
 // The rewrite for a model with this layout: refused with the reason unless the KV cache and logits
