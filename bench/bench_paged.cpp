@@ -16,6 +16,7 @@
 // alternates) after one untimed step, so machine load hits both alike. tokens_per_second = B x steps /
 // wall time of the timed steps; kernel_share = time inside PagedAttention / paged step time. Every
 // row's greedy ids on the two paths are compared (`ids_match`): both read the same KV.
+// paged_session_seconds: building and verifying the paged session (rewrite, session, probe).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -291,11 +292,14 @@ int main(int argc, char** argv) {
     options.intra_op_threads = args.threads;
     options.attention_fusion = args.fusion;
     const auto m = Model::load(args.model_dir, options);
+    const auto t0 = Clock::now();
     auto paged = model::make_paged_session(*m, options);
+    const double session_seconds = seconds_since(t0);
     if (!paged.session) throw Error("the model has no paged path: " + paged.note);
     json out{{"model", args.model_dir},
              {"dense", m->attention_fusion_note()},
              {"paged", paged.note},
+             {"paged_session_seconds", session_seconds},
              {"kernel", model::paged_attention_isa(m->decoder().layout.head_size, args.block_size)},
              {"block_size", args.block_size},
              {"steps", args.steps}};

@@ -45,7 +45,7 @@ min_ratio, load_before, load_after, cpus = float(sys.argv[2]), sys.argv[3], sys.
 print(f"== {d['model']}: {d['steps']} timed decode steps per batch size, blocks of {d['block_size']} tokens, "
       f"kernel {d['kernel']}")
 print(f"   dense: {d['dense']}")
-print(f"   paged: {d['paged']}")
+print(f"   paged: {d['paged']}; rewrite + session + probe {d['paged_session_seconds']:.1f} s")
 print(f"   load average {load_before} -> {load_after} on {cpus} CPUs")
 rows = []
 for c in d["contexts"]:
