@@ -10,6 +10,7 @@
 #include <cmath>
 #include <numeric>
 #include <random>
+#include <thread>
 
 #include "graph/passes/paged_attention.hpp"
 #include "layout_cases.hpp"
@@ -207,6 +208,40 @@ TEST(PagedRunner, RowsWithoutLogitsOrTokens) {
   // A pass that wants no logits at all.
   batch.rows = {b.next(p, 3, LogitsWanted::none)};
   EXPECT_EQ(p.runner.run(batch).count(0), 0u);
+}
+
+// One paged session serves several engines, each with its own pool (the handle travels with the
+// run): two threads decode on two pools through the same session at once.
+TEST(PagedRunner, TwoPoolsShareOneSessionConcurrently) {
+  Paged p("stories260k", 16, 8);
+  model::KvBlockPool other_pool(p.model->decoder().layout, 16, 8);
+  model::PagedRunner other(p.session(), p.model->decoder().layout, p.model->config().context_length,
+                           other_pool);
+  const std::vector<int32_t> prompt = prompt_of(21, 4, 512);
+  constexpr size_t kSteps = 24;
+  const auto expected = test::greedy_logits(*p.model, prompt, kSteps);
+  auto decode = [&](model::PagedRunner& runner, std::vector<int32_t>& ids) {
+    const std::vector<int32_t> blocks{5, 1, 3};  // the same ids in both pools: different memory
+    ids = prompt;
+    int32_t cached = 0;
+    for (size_t step = 0; step < kSteps; ++step) {
+      model::PagedBatch batch;
+      batch.rows = {{.tokens = std::span<const int32_t>(ids).subspan(static_cast<size_t>(cached)),
+                     .cached = cached,
+                     .blocks = blocks}};
+      const int32_t next = test::argmax(runner.run(batch).at(0));
+      cached = static_cast<int32_t>(ids.size());
+      ids.push_back(next);
+    }
+  };
+  std::vector<int32_t> first, second;
+  std::thread thread([&] { decode(other, second); });
+  decode(p.runner, first);
+  thread.join();
+  for (size_t step = 0; step < kSteps; ++step) {
+    EXPECT_EQ(first[prompt.size() + step], test::argmax(expected[step])) << step;
+    EXPECT_EQ(second[prompt.size() + step], test::argmax(expected[step])) << step;
+  }
 }
 
 TEST(PagedRunner, BadMetadataIsAClearErrorAndTheRunnerStaysUsable) {
