@@ -65,5 +65,38 @@ TEST(OnnxWriter, StreamsTheModelInPiecesKeepingExternalData) {
   EXPECT_EQ(copy.summary().operators, graph.summary().operators);
 }
 
+// Graph inputs and outputs an edit drops or declares (the paged rewrite's): the written model has them,
+// and an edit that leaves a dropped input still read, or an output without a producer, is refused.
+TEST(OnnxWriter, DropsAndDeclaresGraphInputsAndOutputs) {
+  const auto graph = OnnxGraph::load(test::bundled_model() / "onnx" / "model.onnx");
+  GraphEdit edit;
+  edit.removed_outputs.insert("logits");
+  edit.added_inputs.push_back({"extra_in", 7, {-1}, {"n"}});
+  edit.added_outputs.push_back({"extra_out", 7, {-1}, {"n"}});
+  GraphNode identity;
+  identity.op_type = "Identity";
+  identity.name = "extra";
+  identity.inputs = {"extra_in"};
+  identity.outputs = {"extra_out"};
+  edit.added.push_back(identity);
+  const auto copy = OnnxGraph::from_bytes(graph.serialize(edit), "copy.onnx");
+  EXPECT_TRUE(copy.has_input("extra_in"));
+  EXPECT_TRUE(copy.has_output("extra_out"));
+  EXPECT_FALSE(copy.has_output("logits"));
+  EXPECT_TRUE(copy.has_output("present.0.key"));
+  EXPECT_LT(copy.nodes().size(), graph.nodes().size() + 1);  // the lm_head MatMul is unused: dropped
+
+  GraphEdit still_read;
+  still_read.removed_inputs.insert("attention_mask");
+  EXPECT_NE(test::error_message([&] { graph.node_count(still_read); })
+                .find("with input 'attention_mask' that "
+                      "nothing produces"),
+            std::string::npos);
+  GraphEdit unproduced;
+  unproduced.added_outputs.push_back({"nowhere", 1, {1}, {}});
+  EXPECT_NE(test::error_message([&] { graph.node_count(unproduced); }).find("left output 'nowhere'"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace ortlm::graph

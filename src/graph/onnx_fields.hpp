@@ -13,8 +13,12 @@ constexpr uint32_t kOpsetDomain = 1, kOpsetVersion = 2;
 // GraphProto
 constexpr uint32_t kGraphNode = 1, kGraphInitializer = 5, kGraphInput = 11, kGraphOutput = 12,
                    kGraphValueInfo = 13;
-// ValueInfoProto
-constexpr uint32_t kValueInfoName = 1;
+// ValueInfoProto, TypeProto, TypeProto.Tensor, TensorShapeProto, TensorShapeProto.Dimension
+constexpr uint32_t kValueInfoName = 1, kValueInfoType = 2;
+constexpr uint32_t kTypeTensor = 1;
+constexpr uint32_t kTensorTypeElemType = 1, kTensorTypeShape = 2;
+constexpr uint32_t kShapeDim = 1;
+constexpr uint32_t kDimValue = 1, kDimParam = 2;
 // NodeProto
 constexpr uint32_t kNodeInput = 1, kNodeOutput = 2, kNodeName = 3, kNodeOpType = 4, kNodeAttribute = 5,
                    kNodeDomain = 7;

@@ -41,13 +41,25 @@ struct GraphNode {
   bool is(std::string_view type, std::string_view in_domain = "") const;
 };
 
+// A graph input or output an edit declares: a tensor of ONNX element type `elem_type`
+// (TensorProto.DataType) whose dims are `dims`, a negative dim being the symbolic `dim_names[i]`.
+struct GraphValue {
+  std::string name;
+  int32_t elem_type = 0;
+  std::vector<int64_t> dims;
+  std::vector<std::string> dim_names;
+};
+
 // What to change: nodes to drop (their outputs are then produced by added nodes, or unused),
-// nodes and initializers to add, opsets to import. Nodes left without a consumer are dropped too.
+// nodes and initializers to add, opsets to import, graph inputs and outputs to drop or declare.
+// Nodes left without a consumer are dropped too.
 struct GraphEdit {
   std::set<size_t> removed;
   std::vector<GraphNode> added;
   std::map<std::string, std::string> added_initializers;  // name -> encoded TensorProto
   std::map<std::string, int64_t> opsets;                  // imported when the model lacks the domain
+  std::set<std::string> removed_inputs, removed_outputs;
+  std::vector<GraphValue> added_inputs, added_outputs;
 };
 
 // Receives the encoded model piece by piece, in order.
@@ -83,8 +95,11 @@ class OnnxGraph {
   // The same into a file; external data files are found relative to it, so they must be beside it
   // as they are beside the model. Throws ortlm::Error naming the file when it cannot be written.
   void write_file(const GraphEdit& edit, const std::filesystem::path& out) const;
-  // Number of nodes the edited graph has (after dropping unused ones).
+  // Number of nodes the edited graph has (after dropping unused ones). Throws ortlm::Error like
+  // serialize() when the edit leaves a value (or a graph output) without a producer.
   size_t node_count(const GraphEdit& edit) const;
+  bool has_input(const std::string& name) const { return inputs_.count(name) != 0; }
+  bool has_output(const std::string& name) const { return outputs_.count(name) != 0; }
 
  private:
   std::vector<const GraphNode*> edited_nodes(const GraphEdit& edit) const;

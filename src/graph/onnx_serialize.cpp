@@ -43,6 +43,27 @@ std::string encode_node(const GraphNode& n) {
   return w.take();
 }
 
+std::string encode_value_info(const GraphValue& v) {
+  MessageWriter shape;
+  for (size_t i = 0; i < v.dims.size(); ++i) {
+    MessageWriter dim;
+    if (v.dims[i] >= 0)
+      dim.varint_field(field::kDimValue, static_cast<uint64_t>(v.dims[i]));
+    else
+      dim.bytes_field(field::kDimParam, i < v.dim_names.size() ? v.dim_names[i] : std::string());
+    shape.bytes_field(field::kShapeDim, dim.data());
+  }
+  MessageWriter tensor;
+  tensor.varint_field(field::kTensorTypeElemType, static_cast<uint64_t>(v.elem_type));
+  tensor.bytes_field(field::kTensorTypeShape, shape.data());
+  MessageWriter type;
+  type.bytes_field(field::kTypeTensor, tensor.data());
+  MessageWriter w;
+  w.bytes_field(field::kValueInfoName, v.name);
+  w.bytes_field(field::kValueInfoType, type.data());
+  return w.take();
+}
+
 // The key and length that start a length-delimited field of `length` bytes.
 std::string field_header(uint32_t number, size_t length) {
   MessageWriter w;
@@ -82,8 +103,12 @@ std::vector<const GraphNode*> OnnxGraph::edited_nodes(const GraphEdit& edit) con
     if (!edit.removed.count(i)) nodes.push_back(&nodes_[i]);
   for (const auto& n : edit.added) nodes.push_back(&n);
 
+  std::set<std::string_view> outputs;
+  for (const auto& o : outputs_)
+    if (!edit.removed_outputs.count(o)) outputs.insert(o);
+  for (const auto& o : edit.added_outputs) outputs.insert(o.name);
   for (bool changed = true; changed;) {  // drop nodes none of whose outputs is used
-    std::set<std::string_view> used(outputs_.begin(), outputs_.end());
+    std::set<std::string_view> used = outputs;
     for (const auto* n : nodes) used.insert(n->inputs.begin(), n->inputs.end());
     std::vector<const GraphNode*> kept;
     for (const auto* n : nodes) {
@@ -95,7 +120,10 @@ std::vector<const GraphNode*> OnnxGraph::edited_nodes(const GraphEdit& edit) con
     nodes.swap(kept);
   }
 
-  std::set<std::string_view> available(inputs_.begin(), inputs_.end());
+  std::set<std::string_view> available;
+  for (const auto& in : inputs_)
+    if (!edit.removed_inputs.count(in)) available.insert(in);
+  for (const auto& in : edit.added_inputs) available.insert(in.name);
   for (const auto& [name, tensor] : initializers_) available.insert(name);
   for (const auto& [name, tensor] : edit.added_initializers) available.insert(name);
   available.insert("");  // an omitted optional input
@@ -121,6 +149,9 @@ std::vector<const GraphNode*> OnnxGraph::edited_nodes(const GraphEdit& edit) con
     }
     pending.swap(blocked);
   }
+  for (const auto& o : outputs)
+    if (!available.count(o))
+      throw Error(path_string_ + ": graph edit left output '" + std::string(o) + "' that nothing produces");
   return order;
 }
 
@@ -137,8 +168,23 @@ void OnnxGraph::serialize(const GraphEdit& edit, const ByteSink& sink) const {
       graph.own(field_header(field::kGraphNode, node.size()) + node);
     }
   }
-  for (MessageReader r(graph_bytes_, 0, path_string_); r.next();)
-    if (r.field() != field::kGraphNode && r.field() != field::kGraphValueInfo) graph.view(r.raw_field());
+  for (MessageReader r(graph_bytes_, 0, path_string_); r.next();) {
+    if (r.field() == field::kGraphNode || r.field() == field::kGraphValueInfo) continue;
+    const bool io = r.field() == field::kGraphInput || r.field() == field::kGraphOutput;
+    if (io && r.wire() == kLengthDelimited) {
+      const std::string name(proto::first_bytes(r.sub(), field::kValueInfoName));
+      if ((r.field() == field::kGraphInput ? edit.removed_inputs : edit.removed_outputs).count(name))
+        continue;
+    }
+    graph.view(r.raw_field());
+  }
+  for (const auto* values : {&edit.added_inputs, &edit.added_outputs}) {
+    for (const auto& v : *values) {
+      std::string info = encode_value_info(v);
+      const uint32_t number = values == &edit.added_inputs ? field::kGraphInput : field::kGraphOutput;
+      graph.own(field_header(number, info.size()) + info);
+    }
+  }
   for (const auto& [name, tensor] : edit.added_initializers) {
     graph.own(field_header(field::kGraphInitializer, tensor.size()));
     graph.view(tensor);

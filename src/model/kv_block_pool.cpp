@@ -1,10 +1,40 @@
 #include "model/kv_block_pool.hpp"
 
+#include <mutex>
+#include <shared_mutex>
 #include <string>
+#include <unordered_map>
 
 #include "ortlm/error.hpp"
 
 namespace ortlm::model {
+namespace {
+
+struct Registry {
+  std::shared_mutex mutex;
+  std::unordered_map<int64_t, KvBlockPool*> pools;
+  int64_t last_handle = 0;
+};
+
+Registry& registry() {
+  static Registry* r = new Registry();  // never destroyed: pools may outlive static destruction order
+  return *r;
+}
+
+}  // namespace
+
+KvBlockPool* KvBlockPool::find(int64_t handle) {
+  auto& r = registry();
+  std::shared_lock lock(r.mutex);
+  auto it = r.pools.find(handle);
+  return it == r.pools.end() ? nullptr : it->second;
+}
+
+KvBlockPool::~KvBlockPool() {
+  auto& r = registry();
+  std::unique_lock lock(r.mutex);
+  r.pools.erase(handle_);
+}
 
 KvBlockPool::KvBlockPool(const IoLayout& layout, int32_t block_size, int32_t num_blocks)
     : block_size_(block_size),
@@ -12,7 +42,8 @@ KvBlockPool::KvBlockPool(const IoLayout& layout, int32_t block_size, int32_t num
       layers_(layout.kv.size()),
       kv_heads_(layout.kv_heads),
       head_size_(layout.head_size),
-      element_(element_size(layout.kv_type)) {
+      element_(element_size(layout.kv_type)),
+      kv_type_(layout.kv_type) {
   if (block_size <= 0 || num_blocks <= 0)
     throw Error("the KV block pool needs positive block size and count (got " + std::to_string(block_size) +
                 " x " + std::to_string(num_blocks) + ")");
@@ -30,6 +61,10 @@ KvBlockPool::KvBlockPool(const IoLayout& layout, int32_t block_size, int32_t num
   bytes = (bytes + 63) / 64 * 64;
   data_.reset(static_cast<std::byte*>(std::aligned_alloc(64, bytes)));
   if (!data_) throw Error("cannot allocate " + std::to_string(bytes >> 20) + " MiB for the KV block pool");
+  auto& r = registry();
+  std::unique_lock lock(r.mutex);
+  handle_ = ++r.last_handle;
+  r.pools.emplace(handle_, this);
 }
 
 }  // namespace ortlm::model

@@ -18,6 +18,16 @@ class KvBlockPool {
  public:
   // Throws ortlm::Error when the shape is unknown or the pool does not fit in memory.
   KvBlockPool(const IoLayout& layout, int32_t block_size, int32_t num_blocks);
+  ~KvBlockPool();
+  // Registered by address: neither copied nor moved.
+  KvBlockPool(const KvBlockPool&) = delete;
+  KvBlockPool& operator=(const KvBlockPool&) = delete;
+
+  // This pool's handle (> 0, never reused in the process).
+  int64_t handle() const { return handle_; }
+  // The live pool with this handle, or nullptr. The pool must outlive every Run() given its handle.
+  static KvBlockPool* find(int64_t handle);
+  ONNXTensorElementDataType kv_type() const { return kv_type_; }
 
   int32_t block_size() const { return block_size_; }
   int32_t num_blocks() const { return num_blocks_; }
@@ -44,6 +54,8 @@ class KvBlockPool {
   size_t layers_;
   int64_t kv_heads_, head_size_;
   size_t element_, block_bytes_;
+  ONNXTensorElementDataType kv_type_;
+  int64_t handle_ = 0;
   std::unique_ptr<std::byte, void (*)(void*)> data_{nullptr, std::free};
 };
 

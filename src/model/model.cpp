@@ -45,25 +45,6 @@ void complete_config(ModelConfig& config, const model::IoLayout& layout, const f
   config.head_size = static_cast<int32_t>(layout.head_size);
 }
 
-// Weights of the .onnx file and its external data files.
-uintmax_t weight_bytes(const fs::path& onnx, const graph::OnnxSummary& summary) {
-  uintmax_t bytes = fs::file_size(onnx);
-  for (const auto& location : summary.external_data_files)
-    bytes += fs::file_size(onnx.parent_path() / location);
-  return bytes;
-}
-
-// Below this size a decode step is dominated by per-operator overhead, not by reading weights.
-constexpr uintmax_t kSmallModelBytes = 64u << 20;
-
-// With intra_op_threads = 0, small models run on one thread: a decode step of a few-MB model takes
-// microseconds per operator, less than waking a second thread costs. Larger models keep ONNX
-// Runtime's default (one thread per physical core).
-SessionOptions resolve_threads(SessionOptions options, uintmax_t weights) {
-  if (options.intra_op_threads == 0 && weights < kSmallModelBytes) options.intra_op_threads = 1;
-  return options;
-}
-
 void mark_batching(model::IoLayout& layout, const graph::OnnxSummary& summary) {
   layout.padded_batches = false;
   if (!layout.batch_dynamic)
@@ -96,8 +77,8 @@ std::shared_ptr<Model> Model::load(const fs::path& path, const SessionOptions& o
     throw Error("context length must be in [1, " + std::to_string(kMaxContextLength) +
                 "] (or 0 for the model's own), not " + std::to_string(options.context_length));
   if (options.context_length > 0) model->config_.context_length = options.context_length;
-  const uintmax_t weights = weight_bytes(files.onnx, summary);
-  const SessionOptions session_options = resolve_threads(options, weights);
+  const uintmax_t weights = model::weight_bytes(files.onnx, summary);
+  const SessionOptions session_options = model::resolve_threads(options, weights);
   auto session = model::create_session(files.onnx, session_options);
   auto layout = model::detect_io_layout(session, config_files.names, model->config_, files.onnx.string());
   complete_config(model->config_, layout, files.onnx);
@@ -105,7 +86,7 @@ std::shared_ptr<Model> Model::load(const fs::path& path, const SessionOptions& o
   if (options.attention_fusion != AttentionFusion::never && model->config_.context_length <= 0)
     model->attention_fusion_note_ =
         "as exported (the context length, which sizes the RoPE tables, is unknown)";
-  else if (options.attention_fusion == AttentionFusion::automatic && weights >= kSmallModelBytes)
+  else if (options.attention_fusion == AttentionFusion::automatic && weights >= model::kSmallModelBytes)
     model->attention_fusion_note_ = "as exported (fusion is automatic below 64 MiB of weights)";
   else if (options.attention_fusion != AttentionFusion::never) {
     const graph::AttentionGeometry geometry{

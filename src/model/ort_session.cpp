@@ -12,6 +12,18 @@
 
 namespace ortlm::model {
 
+uintmax_t weight_bytes(const std::filesystem::path& onnx, const graph::OnnxSummary& summary) {
+  uintmax_t bytes = std::filesystem::file_size(onnx);
+  for (const auto& location : summary.external_data_files)
+    bytes += std::filesystem::file_size(onnx.parent_path() / location);
+  return bytes;
+}
+
+SessionOptions resolve_threads(SessionOptions options, uintmax_t weights) {
+  if (options.intra_op_threads == 0 && weights < kSmallModelBytes) options.intra_op_threads = 1;
+  return options;
+}
+
 Ort::Env& ort_env() {
   static Ort::Env& env = []() -> Ort::Env& {
     // ONNX Runtime 1.2x+ on Linux starts a telemetry system when the Env is created: it writes a
@@ -146,8 +158,10 @@ Ort::Session create_session(const std::filesystem::path& onnx_path, const Sessio
 }
 
 Ort::Session create_session_from_bytes(const std::string& model_bytes, const std::filesystem::path& onnx_path,
-                                       const SessionOptions& options) {
+                                       const SessionOptions& options,
+                                       const std::function<void(Ort::SessionOptions&)>& configure) {
   auto session_options = session_options_for(options);
+  if (configure) configure(session_options);
   session_options.AddConfigEntry("session.model_external_initializers_file_folder_path",
                                  onnx_path.parent_path().c_str());
   try {

@@ -1,0 +1,127 @@
+#include "graph/passes/paged_attention.hpp"
+
+#include <cmath>
+
+#include "graph/passes/attention_match.hpp"
+#include "ortlm/error.hpp"
+
+namespace ortlm::graph {
+namespace {
+
+// TensorProto.DataType values of the inputs and outputs the rewrite declares.
+constexpr int32_t kFloat = 1, kInt32 = 6, kInt64 = 7;
+
+// The projection [batch, seq, heads * head_size] that `heads` ([batch, heads, seq, head_size]) is a
+// Transpose(Reshape(...)) of, or "" when it is computed otherwise.
+std::string projection_of(const Matcher& m, const std::string& heads) {
+  const auto* transpose = m.producer(heads);
+  if (!transpose || !transpose->is("Transpose") || !Matcher::has_ints(*transpose, "perm", {0, 2, 1, 3}))
+    return {};
+  const auto* reshape = m.producer(transpose->inputs.at(0));
+  return reshape && reshape->is("Reshape") ? reshape->inputs.at(0) : std::string();
+}
+
+// Whether `value` is computed from graph inputs (weights are initializers, or computed from them only).
+bool reads_graph_input(const OnnxGraph& graph, const Matcher& m, const std::string& value) {
+  return m.walk_back(value, [&](const std::string& v) {
+    return graph.has_input(v) ? Matcher::Step::stop : Matcher::Step::expand;
+  });
+}
+
+}  // namespace
+
+PagedAttentionPlan plan_paged_attention(const OnnxGraph& graph, const PagedAttentionIo& io,
+                                        const AttentionGeometry& geo, int64_t onnx_opset) {
+  PagedAttentionPlan plan;
+  auto refuse = [&](std::string why) {
+    plan = {};
+    plan.why_not = std::move(why);
+    return plan;
+  };
+  if (auto why = refuse_attention_rewrite(graph, io.kv.size(), !io.position_ids.empty(), geo, onnx_opset))
+    return refuse(*why);
+  // The op is registered with the rewritten session only; a graph naming it itself would feed it
+  // inputs of its own choosing.
+  for (const auto& node : graph.nodes())
+    if (node.domain == paged::kDomain) return refuse("the graph already has " + node.domain + " operators");
+  if (io.vocab_size <= 0) return refuse("the vocabulary size (logits' last dim) is unknown");
+
+  const Matcher m(graph);
+  std::string why;
+  const auto layers = match_layers(m, io.kv, why);
+  if (layers.empty()) return refuse(why);
+
+  // The logits must be MatMul(hidden, weights) so that the hidden states are gathered before it.
+  const auto logits_node = m.producer_index(io.logits);
+  const GraphNode* head = logits_node ? &graph.nodes()[*logits_node] : nullptr;
+  if (!head || !head->is("MatMul") || head->inputs.size() != 2 ||
+      reads_graph_input(graph, m, head->inputs[1]))
+    return refuse("the logits are not MatMul(hidden states, weights)");
+
+  GraphEdit& edit = plan.edit;
+  if (auto rope_why = add_rope_tables(m, layers[0], io.position_ids, geo, edit)) return refuse(*rope_why);
+  edit.opsets[kMicrosoftDomain] = 1;
+  edit.opsets[paged::kDomain] = 1;
+  const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(geo.head_size)));
+  for (size_t l = 0; l < layers.size(); ++l) {
+    const LayerMatch& lm = layers[l];
+    const std::string query = projection_of(m, lm.query.x), key = projection_of(m, lm.key.x),
+                      value = projection_of(m, lm.value_heads);
+    if (query.empty() || key.empty() || value.empty())
+      return refuse("layer " + std::to_string(l) +
+                    ": the query, key or value heads are not Transpose(Reshape(projection))");
+    const std::string p = "ortlm/layer" + std::to_string(l) + "/";
+    // RoPE on the projections themselves ([1, T, heads * head_size]): the op reads tokens packed.
+    for (const auto& [x, heads, out] :
+         {std::tuple{query, geo.num_heads, p + "query"}, std::tuple{key, geo.kv_heads, p + "key"}}) {
+      GraphNode rotary =
+          make_node("RotaryEmbedding", {x, io.position_ids, "ortlm/rope_cos", "ortlm/rope_sin"}, {out},
+                    kMicrosoftDomain);
+      rotary.attributes.push_back(int_attribute("num_heads", heads));
+      edit.added.push_back(std::move(rotary));
+    }
+    GraphNode attention = make_node(paged::kOp,
+                                    {p + "query", p + "key", value, paged::kRowStarts, paged::kCachedLengths,
+                                     paged::kBlockTables, paged::kKvPool},
+                                    {lm.output}, paged::kDomain);
+    attention.attributes.push_back(int_attribute("layer", static_cast<int64_t>(l)));
+    attention.attributes.push_back(int_attribute("num_heads", geo.num_heads));
+    attention.attributes.push_back(int_attribute("kv_heads", geo.kv_heads));
+    attention.attributes.push_back(int_attribute("head_size", geo.head_size));
+    attention.attributes.push_back(float_attribute("scale", scale));
+    edit.added.push_back(std::move(attention));
+    edit.removed.insert(lm.output_node);
+    const KvTensors& kv = io.kv[l];
+    edit.removed_inputs.insert({kv.past_key, kv.past_value});
+    edit.removed_outputs.insert({kv.present_key, kv.present_value});
+  }
+
+  // Only the wanted positions reach the output projection: [1, T, hidden] -> [1, N, hidden].
+  GraphNode gather = make_node("Gather", {head->inputs[0], paged::kLogitsIndex}, {"ortlm/wanted_hidden"});
+  gather.attributes.push_back(int_attribute("axis", 1));
+  edit.added.push_back(std::move(gather));
+  edit.added.push_back(make_node("MatMul", {"ortlm/wanted_hidden", head->inputs[1]}, {io.logits}));
+  edit.removed.insert(*logits_node);
+  edit.removed_outputs.insert(io.logits);
+  edit.added_outputs.push_back({io.logits, kFloat, {1, -1, io.vocab_size}, {"", "logits_positions", ""}});
+
+  if (io.attention_mask) edit.removed_inputs.insert(*io.attention_mask);
+  edit.added_inputs = {
+      {paged::kRowStarts, kInt32, {-1}, {"rows_plus_one"}},
+      {paged::kCachedLengths, kInt32, {-1}, {"rows"}},
+      {paged::kBlockTables, kInt32, {-1, -1}, {"rows", "max_blocks"}},
+      {paged::kKvPool, kInt64, {1}, {}},
+      {paged::kLogitsIndex, kInt64, {-1}, {"logits_positions"}},
+  };
+  // Anything the rewritten graph still computes from the past KV or the mask (a position computation
+  // from the mask, a shape read off the past) leaves it reading a removed input: refused.
+  try {
+    graph.node_count(edit);
+  } catch (const Error& e) {
+    return refuse(std::string("the rewritten graph is incomplete: ") + e.what());
+  }
+  plan.layers = layers.size();
+  return plan;
+}
+
+}  // namespace ortlm::graph

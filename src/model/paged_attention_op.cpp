@@ -1,0 +1,273 @@
+#include "model/paged_attention_op.hpp"
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "model/kv_block_pool.hpp"
+#include "model/paged_attention_kernel.hpp"
+
+namespace ortlm::model {
+namespace {
+
+std::atomic<uint64_t> g_nanoseconds{0};
+
+// Below this many multiply-adds a call runs on the calling thread: handing work to ONNX Runtime's
+// pool costs microseconds (more on a loaded machine, where a woken thread may wait for a core), as
+// much as a decode step of a small model's attention takes whole.
+constexpr int64_t kParallelMinimum = int64_t{1} << 18;
+
+enum Input : size_t { kQuery, kKey, kValue, kRowStarts, kCachedLengths, kBlockTables, kKvPool, kInputCount };
+constexpr std::array<const char*, kInputCount> kInputNames{
+    "query", "key", "value", "row_starts", "cached_lengths", "block_tables", "kv_pool"};
+
+// A bad input: the message becomes the Run()'s error.
+[[noreturn]] void fail(const std::string& message) { throw std::invalid_argument(message); }
+
+// An input's data and shape (rank at most 4), its type checked.
+struct TensorView {
+  const void* data = nullptr;
+  std::array<int64_t, 4> dims{};
+  size_t rank = 0;
+  int64_t elements = 0;
+
+  template <typename T>
+  const T* as() const {
+    return static_cast<const T*>(data);
+  }
+};
+
+TensorView view(const Ort::KernelContext& context, Input index, ONNXTensorElementDataType type,
+                const std::string& where) {
+  const Ort::ConstValue value = context.GetInput(index);
+  if (!value) fail(where + ": input " + kInputNames[index] + " is missing");
+  // The C API reads the dims into our array (the C++ wrapper's GetShape() returns a vector).
+  const OrtApi& api = Ort::GetApi();
+  OrtTensorTypeAndShapeInfo* raw_info = nullptr;
+  Ort::ThrowOnError(api.GetTensorTypeAndShape(value, &raw_info));
+  const Ort::TensorTypeAndShapeInfo info(raw_info);
+  TensorView t;
+  t.rank = info.GetDimensionsCount();
+  if (info.GetElementType() != type || t.rank > t.dims.size() || t.rank == 0)
+    fail(where + ": input " + kInputNames[index] + " has the wrong type or rank");
+  Ort::ThrowOnError(api.GetDimensions(info, t.dims.data(), t.rank));
+  t.elements = static_cast<int64_t>(info.GetElementCount());
+  t.data = value.GetTensorRawData();
+  return t;
+}
+
+// What every worker of one Compute shares.
+struct Job {
+  paged::AttendFn attend;
+  paged::AttentionArgs args;
+  const paged::AttentionWork* items;
+  size_t scratch_floats;
+};
+
+void run_work_item(void* data, size_t index) {
+  const auto& job = *static_cast<const Job*>(data);
+  thread_local std::vector<float> scratch;  // grows to the largest item once per thread
+  if (scratch.size() < job.scratch_floats) scratch.resize(job.scratch_floats);
+  job.attend(job.args, job.items[index], scratch.data());
+}
+
+class PagedAttentionKernel {
+ public:
+  explicit PagedAttentionKernel(const OrtKernelInfo* info) {
+    const Ort::ConstKernelInfo kernel_info(info);
+    layer_ = kernel_info.GetAttribute<int64_t>("layer");
+    heads_ = kernel_info.GetAttribute<int64_t>("num_heads");
+    kv_heads_ = kernel_info.GetAttribute<int64_t>("kv_heads");
+    head_size_ = kernel_info.GetAttribute<int64_t>("head_size");
+    scale_ = kernel_info.GetAttribute<float>("scale");
+    where_ = "PagedAttention (layer " + std::to_string(layer_) + ")";
+    if (layer_ < 0 || heads_ <= 0 || kv_heads_ <= 0 || heads_ % kv_heads_ != 0 || head_size_ <= 0 ||
+        heads_ > 4096 || head_size_ > 4096)
+      fail(where_ + ": inconsistent attributes (num_heads " + std::to_string(heads_) + ", kv_heads " +
+           std::to_string(kv_heads_) + ", head_size " + std::to_string(head_size_) + ")");
+  }
+
+  OrtStatusPtr ComputeV2(OrtKernelContext* context) noexcept {
+    const auto start = std::chrono::steady_clock::now();
+    OrtStatusPtr status = nullptr;
+    try {
+      compute(Ort::KernelContext(context));
+    } catch (const std::exception& e) {
+      status = Ort::GetApi().CreateStatus(ORT_INVALID_ARGUMENT, e.what());
+    }
+    g_nanoseconds += static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start)
+            .count());
+    return status;
+  }
+
+ private:
+  void compute(const Ort::KernelContext& context);
+
+  int64_t layer_ = 0, heads_ = 0, kv_heads_ = 0, head_size_ = 0;
+  float scale_ = 1.0f;
+  std::string where_;
+};
+
+void PagedAttentionKernel::compute(const Ort::KernelContext& context) {
+  const auto kFloat = ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT, kInt32 = ONNX_TENSOR_ELEMENT_DATA_TYPE_INT32;
+  const TensorView query = view(context, kQuery, kFloat, where_);
+  const TensorView key = view(context, kKey, kFloat, where_);
+  const TensorView value = view(context, kValue, kFloat, where_);
+  const TensorView row_starts = view(context, kRowStarts, kInt32, where_);
+  const TensorView cached = view(context, kCachedLengths, kInt32, where_);
+  const TensorView tables = view(context, kBlockTables, kInt32, where_);
+  const TensorView pool_handle = view(context, kKvPool, ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64, where_);
+
+  const int64_t query_width = heads_ * head_size_, kv_width = kv_heads_ * head_size_;
+  if (query.dims[query.rank - 1] != query_width)
+    fail(where_ + ": the query's last dim is " + std::to_string(query.dims[query.rank - 1]) +
+         ", not heads x " + "head_size = " + std::to_string(query_width));
+  const int64_t tokens = query.elements / query_width;
+  for (const auto* kv : {&key, &value})
+    if (kv->dims[kv->rank - 1] != kv_width || kv->elements != tokens * kv_width)
+      fail(where_ + ": the " + (kv == &key ? "keys" : "values") + " are not [" + std::to_string(tokens) +
+           " tokens, " + std::to_string(kv_width) + "]");
+  if (row_starts.rank != 1 || row_starts.elements < 2) fail(where_ + ": row_starts must be [rows + 1]");
+  const int64_t rows = row_starts.elements - 1;
+  if (cached.rank != 1 || cached.elements != rows)
+    fail(where_ + ": cached_lengths has " + std::to_string(cached.elements) + " values for " +
+         std::to_string(rows) + " rows");
+  if (tables.rank != 2 || tables.dims[0] != rows)
+    fail(where_ + ": block_tables must be [" + std::to_string(rows) + " rows, blocks]");
+  if (pool_handle.elements != 1) fail(where_ + ": kv_pool must hold one handle");
+
+  KvBlockPool* pool = KvBlockPool::find(*pool_handle.as<int64_t>());
+  if (!pool)
+    fail(where_ + ": no live KV block pool has handle " + std::to_string(*pool_handle.as<int64_t>()));
+  if (pool->kv_type() != kFloat)
+    fail(where_ + ": the KV block pool is not float32 (only fp32 KV is supported)");
+  if (pool->kv_heads() != kv_heads_ || pool->head_size() != head_size_ ||
+      static_cast<size_t>(layer_) >= pool->layers())
+    fail(where_ + ": the KV block pool holds " + std::to_string(pool->layers()) + " layers of " +
+         std::to_string(pool->kv_heads()) + " heads of size " + std::to_string(pool->head_size()));
+
+  // The metadata, checked whole before anything is written.
+  const int32_t* starts = row_starts.as<int32_t>();
+  const int32_t* lengths = cached.as<int32_t>();
+  const int32_t* table = tables.as<int32_t>();
+  const int64_t width = tables.dims[1], block_size = pool->block_size();
+  if (starts[0] != 0 || starts[rows] != tokens)
+    fail(where_ + ": row_starts must run from 0 to the " + std::to_string(tokens) + " packed tokens");
+  for (int64_t r = 0; r < rows; ++r) {
+    const std::string row = where_ + ": row " + std::to_string(r);
+    if (starts[r + 1] < starts[r]) fail(row + ": row_starts decrease");
+    if (lengths[r] < 0) fail(row + ": negative cached length " + std::to_string(lengths[r]));
+    const int64_t total = int64_t{lengths[r]} + starts[r + 1] - starts[r];
+    const int64_t blocks = (total + block_size - 1) / block_size;
+    if (blocks > width)
+      fail(row + ": position " + std::to_string(total - 1) + " is beyond its block table (" +
+           std::to_string(width) + " blocks of " + std::to_string(block_size) + " tokens)");
+    for (int64_t b = 0; b < blocks; ++b) {
+      const int32_t id = table[r * width + b];
+      if (id < 0 || id >= pool->num_blocks())
+        fail(row + ": block table entry " + std::to_string(b) + " is block " + std::to_string(id) +
+             ", outside the pool's " + std::to_string(pool->num_blocks()) + " blocks");
+    }
+  }
+
+  Ort::UnownedValue output = context.GetOutput(0, query.dims.data(), query.rank);
+  if (tokens == 0) return;
+  float* keys = reinterpret_cast<float*>(pool->block(static_cast<size_t>(layer_), 0, 0));
+  float* values = reinterpret_cast<float*>(pool->block(static_cast<size_t>(layer_), 1, 0));
+
+  // The new keys and values into their slots first: later tokens of a row attend to earlier ones.
+  const size_t head_bytes = static_cast<size_t>(head_size_) * sizeof(float);
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t token = starts[r]; token < starts[r + 1]; ++token) {
+      const int64_t position = lengths[r] + token - starts[r];
+      const int64_t block = table[r * width + position / block_size], offset = position % block_size;
+      for (int64_t g = 0; g < kv_heads_; ++g) {
+        const int64_t slot = ((block * kv_heads_ + g) * block_size + offset) * head_size_;
+        const int64_t from = token * kv_width + g * head_size_;
+        std::memcpy(keys + slot, key.as<float>() + from, head_bytes);
+        std::memcpy(values + slot, value.as<float>() + from, head_bytes);
+      }
+    }
+  }
+
+  thread_local std::vector<paged::AttentionWork> items;  // reused: no allocation once warm
+  items.clear();
+  int64_t work = 0;  // multiply-adds, roughly: 2 per query head, key and dim (scores, then values)
+  for (int32_t r = 0; r < static_cast<int32_t>(rows); ++r) {
+    const int32_t count = starts[r + 1] - starts[r];
+    work += 2 * count * (lengths[r] + count) * query_width;
+    for (int32_t first = 0; first < count; first += paged::kTileTokens)
+      for (int32_t g = 0; g < static_cast<int32_t>(kv_heads_); ++g)
+        items.push_back(
+            {r, g, first, count - first < paged::kTileTokens ? count - first : paged::kTileTokens});
+  }
+  Job job{paged::select_attend(head_size_, block_size),
+          {.query = query.as<float>(),
+           .output = output.GetTensorMutableData<float>(),
+           .row_starts = starts,
+           .cached_lengths = lengths,
+           .block_tables = table,
+           .table_width = width,
+           .keys = keys,
+           .values = values,
+           .heads = heads_,
+           .kv_heads = kv_heads_,
+           .head_size = head_size_,
+           .block_size = block_size,
+           .scale = scale_},
+          items.data(),
+          0};
+  job.scratch_floats = paged::scratch_floats(job.args);
+  if (work < kParallelMinimum) {
+    for (size_t i = 0; i < items.size(); ++i) run_work_item(&job, i);
+  } else {
+    context.ParallelFor(run_work_item, items.size(), 0, &job);
+  }
+}
+
+struct PagedAttentionOp : Ort::CustomOpBase<PagedAttentionOp, PagedAttentionKernel, true> {
+  OrtStatusPtr CreateKernelV2(const OrtApi& api, const OrtKernelInfo* info, void** kernel) const noexcept {
+    try {
+      *kernel = new PagedAttentionKernel(info);
+      return nullptr;
+    } catch (const std::exception& e) {
+      return api.CreateStatus(ORT_INVALID_ARGUMENT, e.what());
+    }
+  }
+  const char* GetName() const { return "PagedAttention"; }
+  size_t GetInputTypeCount() const { return kInputCount; }
+  ONNXTensorElementDataType GetInputType(size_t index) const {
+    if (index <= kValue) return ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT;
+    return index == kKvPool ? ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64 : ONNX_TENSOR_ELEMENT_DATA_TYPE_INT32;
+  }
+  size_t GetOutputTypeCount() const { return 1; }
+  ONNXTensorElementDataType GetOutputType(size_t) const { return ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT; }
+};
+
+}  // namespace
+
+void add_paged_attention_op(Ort::SessionOptions& options) {
+  // Both must outlive every session using them: made once, never destroyed.
+  static PagedAttentionOp* op = new PagedAttentionOp();
+  static Ort::CustomOpDomain* domain = [] {
+    auto* d = new Ort::CustomOpDomain("ortlm");
+    d->Add(op);
+    return d;
+  }();
+  options.Add(*domain);
+}
+
+uint64_t paged_attention_nanoseconds() { return g_nanoseconds.load(); }
+
+const char* paged_attention_isa(int64_t head_size, int64_t block_size) {
+  const char* name = nullptr;
+  paged::select_attend(head_size, block_size, &name);
+  return name;
+}
+
+}  // namespace ortlm::model
