@@ -26,7 +26,8 @@ const ortlm::server::ServedModel& served() {
 
 void parse(std::string_view body, bool chat) {
   try {
-    chat ? ortlm::server::parse_chat_request(body, served()) : ortlm::server::parse_completion_request(body, served());
+    chat ? ortlm::server::parse_chat_request(body, served())
+         : ortlm::server::parse_completion_request(body, served());
   } catch (const ortlm::server::ApiError& e) {
     if (e.status() < 400 || e.status() >= 500) std::abort();  // a client's bytes are never a server error
     (void)e.body();

@@ -143,7 +143,7 @@ void EngineLoop::add_pending(std::vector<std::shared_ptr<RequestHandle>>& pendin
       try {
         choice.id = engine_.add_request(choice.prompt, choice.options, on_token);
         choice.added = true;
-        owners_.push_back({choice.id, {h, c}});
+        owners_.emplace(choice.id, Owner{h, c});
       } catch (const Error& e) {
         choice.done = true;
         ChoiceEvent done{ChoiceEvent::Kind::done, c, {}, {}};
@@ -166,8 +166,7 @@ void EngineLoop::abort_cancelled() {
 
 void EngineLoop::deliver_finished() {
   for (auto& [id, result] : engine_.take_finished()) {
-    const auto it =
-        std::find_if(owners_.begin(), owners_.end(), [&](const auto& o) { return o.first == id; });
+    const auto it = owners_.find(id);
     if (it == owners_.end()) continue;
     const Owner owner = it->second;
     owners_.erase(it);

@@ -11,6 +11,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "ortlm/engine.hpp"
@@ -96,7 +97,7 @@ class EngineLoop {
     RequestHandle* handle;
     size_t choice;
   };
-  std::vector<std::pair<RequestId, Owner>> owners_;  // engine request -> its handle and choice
+  std::unordered_map<RequestId, Owner> owners_;  // engine request -> its handle and choice
   std::thread thread_;
 };
 
