@@ -4,7 +4,9 @@
 #if defined(__x86_64__) && defined(__AVX512F__)
 // GCC 12's AVX-512 intrinsics start from _mm512_undefined_ps(), which -Wmaybe-uninitialized reports
 // wherever they are inlined (GCC bug 105593).
+#if !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <immintrin.h>
 
 #include "model/paged_attention_kernel_impl.hpp"
