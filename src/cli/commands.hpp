@@ -11,5 +11,7 @@ void register_tokenize(CLI::App& app);
 void register_template(CLI::App& app);
 void register_chat(CLI::App& app);
 void register_serve(CLI::App& app);
+void register_compress(CLI::App& app);
+void register_decompress(CLI::App& app);
 
 }  // namespace ortlm::cli
