@@ -53,10 +53,10 @@
 #include <stdint.h>
 
 #define ORTLM_VERSION_MAJOR 0
-#define ORTLM_VERSION_MINOR 2
+#define ORTLM_VERSION_MINOR 3
 #define ORTLM_VERSION_PATCH 0
 /* Incremented with every addition to this API (functions, enum values, struct fields). */
-#define ORTLM_API_VERSION 2
+#define ORTLM_API_VERSION 3
 
 /* Every function is exported from libortlm.so even if the library is built with hidden visibility. */
 #if defined(__GNUC__) || defined(__clang__)
@@ -339,6 +339,37 @@ ORTLM_API ortlm_status ortlm_result_logprobs_count(const ortlm_result* result, s
 ORTLM_API ortlm_status ortlm_result_logprobs(const ortlm_result* result, size_t step,
                                              ortlm_token_logprob* out_chosen,
                                              const ortlm_token_logprob** out_top, size_t* out_top_count);
+
+/* ---- LLMzip: lossless compression by the model's predictions (API version 3) -------------------
+ * docs/llmzip.md has the archive format and its rules. Any bytes round-trip; decompressing needs
+ * the same model and tokenizer (refused before any work otherwise, naming the mismatch), and a
+ * damaged archive fails naming the field or chunk, never returning other bytes. Archives record
+ * the ONNX Runtime version, execution provider and CPU features the model's floats depend on. */
+
+typedef struct ortlm_llmzip_options {
+  size_t struct_size;
+  size_t chunk_bytes;    /* compress: a chunk's bytes at most, 64 to 1 MiB; 0 = 4096 */
+  int32_t rows_per_pass; /* compress: chunks coded together in one forward pass, 1 to 256; 0 = 16 */
+  int32_t verify;        /* compress: decompress the archive and compare before returning it */
+  int32_t force;         /* decompress: try despite another ONNX Runtime, provider or CPU */
+} ortlm_llmzip_options;
+
+ORTLM_API ortlm_status ortlm_llmzip_options_init(ortlm_llmzip_options* options, size_t struct_size);
+
+/* Compresses `input_size` bytes (any bytes; NULL only when empty) with the model. The archive is
+ * allocated by the library: *out_data (free it with ortlm_llmzip_free) and *out_size. `options` may
+ * be NULL (defaults). A model without a tokenizer gives ORTLM_ERROR_NOT_FOUND. */
+ORTLM_API ortlm_status ortlm_llmzip_compress(const ortlm_model* model, const void* input, size_t input_size,
+                                             const ortlm_llmzip_options* options, uint8_t** out_data,
+                                             size_t* out_size);
+/* The original bytes of an archive made with this model: *out_data (ortlm_llmzip_free) and
+ * *out_size. Another model or tokenizer, a damaged or truncated archive: ORTLM_ERROR_INVALID_ARGUMENT
+ * with a message naming the mismatch, field or chunk. */
+ORTLM_API ortlm_status ortlm_llmzip_decompress(const ortlm_model* model, const void* archive,
+                                               size_t archive_size, const ortlm_llmzip_options* options,
+                                               uint8_t** out_data, size_t* out_size);
+/* Frees what ortlm_llmzip_compress / _decompress returned (NULL is fine). */
+ORTLM_API void ortlm_llmzip_free(uint8_t* data);
 
 #ifdef __cplusplus
 }

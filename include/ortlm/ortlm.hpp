@@ -4,5 +4,6 @@
 #include "ortlm/engine.hpp"
 #include "ortlm/error.hpp"
 #include "ortlm/generator.hpp"
+#include "ortlm/llmzip.hpp"
 #include "ortlm/model.hpp"
 #include "ortlm/tokenizer.hpp"

@@ -82,6 +82,10 @@ void write_defaults(T* out, size_t struct_size, T defaults, size_t first_size, c
 // What a model handle and the generators made from it share, so that either may be freed first.
 struct SharedModel {
   std::shared_ptr<Model> model;
+  std::string provider = "cpu";  // what the model was loaded with (LLMzip archives record it)
+  // LLMzip's codec, made on first use (it hashes the model's files once).
+  std::mutex codec_mutex;
+  std::unique_ptr<llmzip::Codec> codec;
   // Loaded on first use: a model whose template cannot be read still generates.
   std::mutex template_mutex;
   std::optional<ChatTemplate> chat_template;

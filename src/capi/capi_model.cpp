@@ -159,6 +159,7 @@ ortlm_status ortlm_model_load(const char* path, const ortlm_session_options* opt
     auto model = std::make_unique<ortlm_model>();
     model->shared = std::make_shared<SharedModel>();
     model->shared->model = Model::load(path, session);
+    model->shared->provider = session.provider;
     *out_model = model.release();
   });
 }

@@ -37,7 +37,7 @@ bool is_unknown_command(const CLI::App& app, int argc, char** argv, std::string&
 int main(int argc, char** argv) {
   CLI::App app{"ortlm: run Hugging Face language models exported to ONNX, locally", "ortlm"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "ortlm 0.2.0");
+  app.set_version_flag("--version", "ortlm 0.3.0");
   app.failure_message([](const CLI::App* command, const CLI::Error& e) {
     return "ortlm: error: " + std::string(e.what()) + " (see ortlm " +
            (command->get_parent() ? command->get_name() + " " : std::string()) + "--help)\n";

@@ -171,6 +171,7 @@ Archive read_archive(std::string_view bytes) {
     throw Error("LLMzip archive: " + std::to_string(count) + " chunks cannot fit in the " +
                 std::to_string(r.left()) + " bytes left");
   const size_t table_start = r.position();
+  a.header_bytes = table_start;
   h.chunks.resize(static_cast<size_t>(count));
   for (size_t i = 0; i < h.chunks.size(); ++i) {
     ChunkEntry& c = h.chunks[i];

@@ -42,7 +42,8 @@ std::string write_archive(const ArchiveHeader& header, std::span<const std::stri
 struct Archive {
   ArchiveHeader header;
   std::vector<std::string_view> payloads;  // into the bytes read
-  size_t overhead_bytes = 0;               // header + table
+  size_t header_bytes = 0;                 // the header, its checksum included
+  size_t overhead_bytes = 0;               // header + table, both checksums included
 };
 
 // Parses and checks an archive (magic, version, flags, checksums of header and table, every
