@@ -38,7 +38,8 @@ inline const std::string kMultilingual =
     "玻璃而不伤身体。 日本語：いろはにほへと。 العربية: أنا قادر على أكل الزجاج. हिन्दी: मैं काँच खा सकता हूँ।\n"
     "Français : « Ça, c'est l'été ! » — Deutsch: Größenwahn, Übermut. Türkçe: ığüşöç İĞÜŞÖÇ.\n";
 inline const std::string kEmoji =
-    "Emoji: 😀🎉👍🏽 family 👨‍👩‍👧‍👦 flags 🇫🇷🇯🇵 keycap 1️⃣ and text between 🙂 "
+    "Emoji: 😀🎉👍🏽 family 👨‍👩‍👧‍👦 flags 🇫🇷🇯🇵 keycap 1️⃣ and text between "
+    "🙂 "
     "smiles.\n";
 inline const std::string kInvalid =
     std::string("valid start \xff\xfe then a lone continuation \x80, overlong \xc0\xaf, ") +
