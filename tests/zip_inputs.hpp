@@ -37,10 +37,9 @@ inline const std::string kMultilingual =
     "Ελληνικά: Η γρήγορη καφέ αλεπού. Русский: Съешь же ещё этих мягких французских булок. 中文：我能吞下"
     "玻璃而不伤身体。 日本語：いろはにほへと。 العربية: أنا قادر على أكل الزجاج. हिन्दी: मैं काँच खा सकता हूँ।\n"
     "Français : « Ça, c'est l'été ! » — Deutsch: Größenwahn, Übermut. Türkçe: ığüşöç İĞÜŞÖÇ.\n";
-inline const std::string kEmoji =
-    "Emoji: 😀🎉👍🏽 family 👨‍👩‍👧‍👦 flags 🇫🇷🇯🇵 keycap 1️⃣ and text between "
-    "🙂 "
-    "smiles.\n";
+inline const std::string kEmoji = std::string("Emoji: 😀🎉👍🏽 family ") +
+                                  "👨‍👩‍👧‍👦" + " flags 🇫🇷🇯🇵 keycap 1️⃣" +
+                                  " and text between 🙂 smiles.\n";
 inline const std::string kInvalid =
     std::string("valid start \xff\xfe then a lone continuation \x80, overlong \xc0\xaf, ") +
     "surrogate \xed\xa0\x80, truncated \xe2\x82 and the end\xf0\x9f";
