@@ -11,5 +11,6 @@ void register_tokenize(CLI::App& app);
 void register_template(CLI::App& app);
 void register_chat(CLI::App& app);
 void register_serve(CLI::App& app);
+void register_quantize(CLI::App& app);
 
 }  // namespace ortlm::cli

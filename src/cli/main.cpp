@@ -49,6 +49,7 @@ int main(int argc, char** argv) {
   ortlm::cli::register_template(app);
   ortlm::cli::register_chat(app);
   ortlm::cli::register_serve(app);
+  ortlm::cli::register_quantize(app);
   if (std::string message; is_unknown_command(app, argc, argv, message)) {
     std::fprintf(stderr, "ortlm: error: %s\n", message.c_str());
     return kExitUsage;
