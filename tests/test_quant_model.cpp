@@ -14,6 +14,7 @@
 #include "ortlm/error.hpp"
 #include "ortlm/generator.hpp"
 #include "quant/model_folder.hpp"
+#include "quant/report.hpp"
 #include "test_support.hpp"
 
 namespace ortlm::quant {
@@ -180,6 +181,31 @@ TEST(QuantizeModel, BadInputsAreRefusedByName) {
               quantize_folder(model, temp_folder("name"), options, "../x.onnx");
             }).find("--name must be a file name"),
             std::string::npos);
+}
+
+// The report's measures on a pair whose answer is known: a model against itself agrees everywhere
+// with zero divergence; against its 4-bit copy the divergence is positive and the agreement below 1.
+TEST(QuantizeReport, ComparesNextTokenDistributions) {
+  const fs::path text = test::source_dir() / "tests" / "data" / "eval_stories.txt";
+  const ReportOptions options{.decode_tokens = 8, .max_text_tokens = 600};
+  const auto same = compare_models(test::bundled_model(), test::bundled_model(), text, options);
+  EXPECT_EQ(same.positions, 599u);  // every token but the first is predicted
+  EXPECT_EQ(same.top1_agreement, 1.0);
+  EXPECT_NEAR(same.mean_kl, 0.0, 1e-9);
+  EXPECT_EQ(same.original.perplexity, same.quantized.perplexity);
+  EXPECT_GT(same.original.perplexity, 1.0);
+  EXPECT_LT(same.original.perplexity, 20.0);  // the bundled model knows simple stories
+
+  const fs::path out = temp_folder("report");
+  QuantizeOptions quantize;
+  quantize.method = Method::rtn;
+  quantize_folder(test::bundled_model(), out, quantize);
+  const auto q = compare_models(test::bundled_model(), out, text, options);
+  EXPECT_GT(q.mean_kl, 1e-4);
+  EXPECT_LT(q.top1_agreement, 1.0);
+  EXPECT_GT(q.top1_agreement, 0.5);
+  EXPECT_LT(q.quantized.bytes, q.original.bytes / 2);
+  EXPECT_NE(format_report(q).find("| quantized |"), std::string::npos);
 }
 
 TEST(QuantizeModel, ExcludedNodesStayFloat) {

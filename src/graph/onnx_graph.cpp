@@ -48,6 +48,22 @@ void read_floats(const MessageReader& r, std::vector<float>& out) {
     out.push_back(as_float(proto::load_fixed32(bytes.data() + at)));
 }
 
+// How a block-quantized node stores its weights, with the contrib-op spec's defaults for absent
+// attributes (bits 4; GatherBlockQuantized's block_size 128; accuracy_level 0 = unset).
+std::string quantization_text(const GraphNode& n) {
+  auto value = [&](const char* name, int64_t fallback) {
+    for (const auto& a : n.attributes)
+      if (a.name == name && a.i) return *a.i;
+    return fallback;
+  };
+  const bool matmul = n.op_type == "MatMulNBits";
+  std::string text = n.op_type + " (" + std::to_string(value("bits", 4)) + " bits, block " +
+                     std::to_string(value("block_size", matmul ? 0 : 128));
+  if (matmul) text += ", accuracy level " + std::to_string(value("accuracy_level", 0));
+  const bool zero_points = n.inputs.size() > 3 && !n.inputs[3].empty();
+  return text + (zero_points ? ", zero points" : ", symmetric") + ")";
+}
+
 // The top-level graph's contents; subgraphs (If/Loop/Scan bodies) only add to the summary.
 struct TopGraph {
   std::vector<GraphNode> nodes;
@@ -71,6 +87,9 @@ class Decoder {
         case field::kGraphNode: {
           GraphNode n = node(r.sub(), r.raw_field(), depth);
           ++summary_.operators[n.domain.empty() ? n.op_type : n.domain + ":" + n.op_type];
+          if (n.domain == "com.microsoft" &&
+              (n.op_type == "MatMulNBits" || n.op_type == "GatherBlockQuantized"))
+            ++summary_.quantization[quantization_text(n)];
           if (top) top->nodes.push_back(std::move(n));
           break;
         }

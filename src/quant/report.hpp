@@ -13,7 +13,7 @@
 namespace ortlm::quant {
 
 struct ReportOptions {
-  SessionOptions session;
+  SessionOptions session{};
   int32_t decode_tokens = 128;    // tokens decoded (greedy, EOS ignored) to time each model
   size_t max_text_tokens = 4096;  // the text is cut to this many tokens
 };
