@@ -100,6 +100,7 @@ std::string Model::describe() const {
     out << "\n";
   }
   out << "attention:     " << attention_fusion_note_ << "\n";
+  out << "lm head:       " << lm_head_note_ << "\n";
   list_tensors(out, "inputs", layout.inputs);
   list_tensors(out, "outputs", layout.outputs);
   out << "files:\n";

@@ -9,6 +9,7 @@
 #include "graph/external_data.hpp"
 #include "graph/onnx_fields.hpp"
 #include "graph/onnx_graph.hpp"
+#include "graph/passes/lm_head_sharing.hpp"
 #include "ortlm/error.hpp"
 #include "quant/nbits_packing.hpp"
 #include "quant/quantized_matrix.hpp"
@@ -162,20 +163,12 @@ class Planner {
     return t;
   }
 
-  // The token embedding: the largest 2-D float32 initializer a Gather (axis 0) reads rows of.
   void find_embedding() {
-    size_t best = 0;
-    for (size_t i = 0; i < g_.nodes().size(); ++i) {
-      const GraphNode& n = g_.nodes()[i];
-      if (!n.is("Gather") || attribute_or(n, "axis", 0) != 0 || n.inputs.size() != 2) continue;
-      std::string unused;
-      const auto t = g_.is_initializer(n.inputs[0]) ? float_matrix(n.inputs[0], unused) : std::nullopt;
-      if (!t || t->elements <= best) continue;
-      best = t->elements;
-      embedding_ = i;
-      embedding_weight_ =
-          Weight{.initializer = n.inputs[0], .row_major = true, .rows = t->dims[0], .cols = t->dims[1]};
-    }
+    embedding_ = graph::find_token_embedding(g_);
+    if (!embedding_) return;
+    const std::string& name = g_.nodes()[*embedding_].inputs[0];
+    const auto dims = g_.tensor(name).dims;
+    embedding_weight_ = Weight{.initializer = name, .row_major = true, .rows = dims[0], .cols = dims[1]};
   }
 
   bool is_lm_head(const GraphNode& n, const Weight& w) const {
