@@ -129,10 +129,12 @@ TEST_P(QuantizedBundledModel, RunsWithTheSameGreedyIdsAsOnnxRuntimeNode) {
     }
   EXPECT_LT(error / energy, f.bits == 4 ? 0.02 : 1e-4);  // relative squared error of the layer
 
+  const fs::path again = temp_folder("again_" + std::to_string(f.bits) + "_" + std::to_string(f.block));
   EXPECT_NE(test::error_message([&] {
-              quantize_folder(out, temp_folder("again"), options);
+              quantize_folder(out, again, options);
             }).find("already quantized (36 MatMulNBits nodes)"),
             std::string::npos);
+  EXPECT_FALSE(fs::exists(again / "config.json"));  // refused before anything was written
 }
 
 INSTANTIATE_TEST_SUITE_P(Formats, QuantizedBundledModel,

@@ -45,13 +45,13 @@ QuantizedFolder quantize_folder(const fs::path& model, const fs::path& out, cons
                  : out / "onnx" / (name.empty() ? default_onnx_name(options) : name);
   fs::create_directories(q.onnx.parent_path(), ec);
   if (ec) throw Error(q.onnx.parent_path().string() + ": cannot create the folder: " + ec.message());
+  q.result = quantize_model(files.onnx, q.onnx, options);  // first: a refused model leaves no files
   for (const char* file : kFolderFiles) {
     if (!fs::is_regular_file(files.folder / file)) continue;
     fs::copy_file(files.folder / file, out / file, fs::copy_options::overwrite_existing, ec);
     if (ec) throw Error((out / file).string() + ": cannot copy: " + ec.message());
     q.copied.emplace_back(file);
   }
-  q.result = quantize_model(files.onnx, q.onnx, options);
   return q;
 }
 
