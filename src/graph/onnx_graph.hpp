@@ -59,7 +59,7 @@ struct GraphEdit {
   std::vector<GraphNode> added;
   std::map<std::string, std::string> added_initializers;  // name -> encoded TensorProto
   std::set<std::string> removed_initializers;
-  std::map<std::string, int64_t> opsets;                  // imported when the model lacks the domain
+  std::map<std::string, int64_t> opsets;  // imported when the model lacks the domain
   std::set<std::string> removed_inputs, removed_outputs;
   std::vector<GraphValue> added_inputs, added_outputs;
 };
