@@ -88,6 +88,7 @@ class Model {
   std::filesystem::path onnx_path_;
   std::filesystem::path folder_;
   std::string attention_fusion_note_;
+  std::string lm_head_note_;  // the LM head sharing the embedding, or why not (`ortlm info`)
   std::optional<Tokenizer> tokenizer_;
   std::unique_ptr<const model::Decoder> decoder_;
   std::unique_ptr<const graph::OnnxSummary> summary_;

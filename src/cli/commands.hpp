@@ -13,5 +13,6 @@ void register_chat(CLI::App& app);
 void register_serve(CLI::App& app);
 void register_compress(CLI::App& app);
 void register_decompress(CLI::App& app);
+void register_quantize(CLI::App& app);
 
 }  // namespace ortlm::cli

@@ -51,6 +51,7 @@ int main(int argc, char** argv) {
   ortlm::cli::register_serve(app);
   ortlm::cli::register_compress(app);
   ortlm::cli::register_decompress(app);
+  ortlm::cli::register_quantize(app);
   if (std::string message; is_unknown_command(app, argc, argv, message)) {
     std::fprintf(stderr, "ortlm: error: %s\n", message.c_str());
     return kExitUsage;

@@ -34,6 +34,8 @@ constexpr uint32_t kEntryKey = 1, kEntryValue = 2;
 // AttributeProto.AttributeType
 constexpr uint64_t kAttrTypeFloat = 1, kAttrTypeInt = 2, kAttrTypeFloats = 6, kAttrTypeInts = 7;
 // TensorProto.DataType
-constexpr uint64_t kFloat32 = 1, kInt64 = 7;
+constexpr uint64_t kFloat32 = 1, kUint8 = 2, kInt32 = 6, kInt64 = 7, kFloat16 = 10;
+// TensorProto.DataLocation
+constexpr uint64_t kLocationExternal = 1;
 
 }  // namespace ortlm::graph::onnx

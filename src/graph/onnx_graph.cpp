@@ -1,5 +1,6 @@
 #include "graph/onnx_graph.hpp"
 
+#include <charconv>
 #include <cstring>
 
 #include "graph/onnx_fields.hpp"
@@ -47,6 +48,22 @@ void read_floats(const MessageReader& r, std::vector<float>& out) {
     out.push_back(as_float(proto::load_fixed32(bytes.data() + at)));
 }
 
+// How a block-quantized node stores its weights, with the contrib-op spec's defaults for absent
+// attributes (bits 4; GatherBlockQuantized's block_size 128; accuracy_level 0 = unset).
+std::string quantization_text(const GraphNode& n) {
+  auto value = [&](const char* name, int64_t fallback) {
+    for (const auto& a : n.attributes)
+      if (a.name == name && a.i) return *a.i;
+    return fallback;
+  };
+  const bool matmul = n.op_type == "MatMulNBits";
+  std::string text = n.op_type + " (" + std::to_string(value("bits", 4)) + " bits, block " +
+                     std::to_string(value("block_size", matmul ? 0 : 128));
+  if (matmul) text += ", accuracy level " + std::to_string(value("accuracy_level", 0));
+  const bool zero_points = n.inputs.size() > 3 && !n.inputs[3].empty();
+  return text + (zero_points ? ", zero points" : ", symmetric") + ")";
+}
+
 // The top-level graph's contents; subgraphs (If/Loop/Scan bodies) only add to the summary.
 struct TopGraph {
   std::vector<GraphNode> nodes;
@@ -70,6 +87,9 @@ class Decoder {
         case field::kGraphNode: {
           GraphNode n = node(r.sub(), r.raw_field(), depth);
           ++summary_.operators[n.domain.empty() ? n.op_type : n.domain + ":" + n.op_type];
+          if (n.domain == "com.microsoft" &&
+              (n.op_type == "MatMulNBits" || n.op_type == "GatherBlockQuantized"))
+            ++summary_.quantization[quantization_text(n)];
           if (top) top->nodes.push_back(std::move(n));
           break;
         }
@@ -299,6 +319,105 @@ std::optional<OnnxGraph::FloatTensor> OnnxGraph::float_initializer(const std::st
   for (int64_t d : t.dims)
     if (d < 0 || __builtin_mul_overflow(count, static_cast<size_t>(d), &count)) return std::nullopt;
   if (t.values.size() != count) return std::nullopt;
+  return t;
+}
+
+}  // namespace ortlm::graph
+
+namespace ortlm::graph {
+
+size_t element_size(uint64_t data_type) {
+  switch (data_type) {
+    case onnx::kFloat32:
+    case onnx::kInt32:
+      return 4;
+    case onnx::kUint8:
+      return 1;
+    case onnx::kInt64:
+      return 8;
+    case onnx::kFloat16:
+      return 2;
+    default:
+      return 0;
+  }
+}
+
+std::optional<std::vector<float>> TensorData::floats() const {
+  if (data_type != onnx::kFloat32) return std::nullopt;
+  if (raw.empty()) return values;
+  std::vector<float> out(elements);
+  std::memcpy(out.data(), raw.data(), elements * sizeof(float));
+  return out;
+}
+
+std::vector<std::string> OnnxGraph::initializer_names() const {
+  std::vector<std::string> names;
+  for (const auto& [name, tensor] : initializers_) names.push_back(name);
+  return names;
+}
+
+TensorData OnnxGraph::tensor(const std::string& name) const {
+  auto it = initializers_.find(name);
+  if (it == initializers_.end()) throw Error(path_string_ + ": no initializer '" + name + "'");
+  const std::string what = path_string_ + ": initializer '" + name + "'";
+  TensorData t;
+  t.name = name;
+  std::string location;
+  uint64_t offset = 0;
+  std::optional<uint64_t> length;
+  for (MessageReader r(it->second, 0, path_string_); r.next();) {
+    if (r.field() == field::kTensorDims) read_ints(r, t.dims, path_string_);
+    if (r.is(field::kTensorDataType, kVarint)) t.data_type = r.value();
+    if (r.field() == field::kTensorFloatData) read_floats(r, t.values);
+    if (r.is(field::kTensorRawData, kLengthDelimited)) t.raw = r.bytes();
+    if (r.is(field::kTensorDataLocation, kVarint)) t.external = r.value() == field::kLocationExternal;
+    if (!r.is(field::kTensorExternalData, kLengthDelimited)) continue;
+    std::string_view key, value;
+    for (auto entry = r.sub(); entry.next();) {
+      if (entry.is(field::kEntryKey, kLengthDelimited)) key = entry.bytes();
+      if (entry.is(field::kEntryValue, kLengthDelimited)) value = entry.bytes();
+    }
+    auto number = [&](std::string_view text) {
+      uint64_t n = 0;
+      const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+      if (ec != std::errc() || end != text.data() + text.size())
+        throw Error(what + ": external data " + std::string(key) + " '" + std::string(text) +
+                    "' is not a number");
+      return n;
+    };
+    if (key == "location") location = value;
+    if (key == "offset") offset = number(value);
+    if (key == "length") length = number(value);
+  }
+  size_t count = 1;
+  for (int64_t d : t.dims)
+    if (d < 0 || __builtin_mul_overflow(count, static_cast<size_t>(d), &count))
+      throw Error(what + ": invalid dims");
+  t.elements = count;
+  const size_t size = element_size(t.data_type);
+  size_t bytes = 0;
+  if (size && __builtin_mul_overflow(count, size, &bytes)) throw Error(what + ": invalid dims");
+  if (t.external) {
+    const std::filesystem::path relative(location);
+    bool escapes = location.empty() || relative.is_absolute();
+    for (const auto& part : relative) escapes = escapes || part == "..";
+    if (escapes)
+      throw Error(what + ": external data location '" + location + "' is not a file beside the model");
+    auto& file = external_files_[location];
+    if (!file) file = std::make_shared<proto::MappedFile>(path_.parent_path() / relative);
+    const std::string_view data = file->view();
+    const uint64_t available = offset <= data.size() ? data.size() - offset : 0;
+    if (offset > data.size() || (length && *length > available))
+      throw Error(what + ": its external data (offset " + std::to_string(offset) +
+                  ") runs past the end of '" + location + "'");
+    t.raw = data.substr(offset, length ? *length : available);
+  }
+  if (size && (!t.raw.empty() || t.external) && t.raw.size() != bytes)
+    throw Error(what + ": " + std::to_string(t.raw.size()) + " bytes of data for " + std::to_string(count) +
+                " elements of " + std::to_string(size) + " bytes");
+  if (t.raw.empty() && !t.external && t.data_type == field::kFloat32 && t.values.size() != count)
+    throw Error(what + ": " + std::to_string(t.values.size()) + " float values for " + std::to_string(count) +
+                " elements");
   return t;
 }
 

@@ -51,15 +51,32 @@ struct GraphValue {
 };
 
 // What to change: nodes to drop (their outputs are then produced by added nodes, or unused),
-// nodes and initializers to add, opsets to import, graph inputs and outputs to drop or declare.
-// Nodes left without a consumer are dropped too.
+// nodes and initializers to add, initializers to drop (or to replace: drop and add under the same
+// name), opsets to import, graph inputs and outputs to drop or declare. Nodes left without a
+// consumer are dropped too.
 struct GraphEdit {
   std::set<size_t> removed;
   std::vector<GraphNode> added;
   std::map<std::string, std::string> added_initializers;  // name -> encoded TensorProto
-  std::map<std::string, int64_t> opsets;                  // imported when the model lacks the domain
+  std::set<std::string> removed_initializers;
+  std::map<std::string, int64_t> opsets;  // imported when the model lacks the domain
   std::set<std::string> removed_inputs, removed_outputs;
   std::vector<GraphValue> added_inputs, added_outputs;
+};
+
+// An initializer's element type, shape and bytes: its raw_data, or its range of an external data
+// file (memory-mapped, never copied); `values` holds the float_data field of a float32 tensor
+// stored that way instead.
+struct TensorData {
+  std::string name;
+  uint64_t data_type = 0;  // TensorProto.DataType
+  std::vector<int64_t> dims;
+  size_t elements = 0;
+  std::string_view raw;
+  std::vector<float> values;
+  bool external = false;
+  // The float32 values (from raw bytes or float_data), or nullopt for another type.
+  std::optional<std::vector<float>> floats() const;
 };
 
 // Receives the encoded model piece by piece, in order.
@@ -84,6 +101,12 @@ class OnnxGraph {
     std::vector<float> values;
   };
   std::optional<FloatTensor> float_initializer(const std::string& name) const;
+  bool is_initializer(const std::string& name) const { return initializers_.count(name) > 0; }
+  std::vector<std::string> initializer_names() const;
+  // Any initializer, external data included (its file mapped on first use). Throws ortlm::Error
+  // naming the tensor when its bytes do not match its type and shape, or its external data
+  // reference is malformed, escapes the model's folder or runs past its file.
+  TensorData tensor(const std::string& name) const;
   const std::filesystem::path& path() const { return path_; }
 
   // The model with `edit` applied, encoded into `sink` piece by piece (never whole in memory);
@@ -100,6 +123,9 @@ class OnnxGraph {
   size_t node_count(const GraphEdit& edit) const;
   bool has_input(const std::string& name) const { return inputs_.count(name) != 0; }
   bool has_output(const std::string& name) const { return outputs_.count(name) != 0; }
+  // The initializers (the model's, less those removed, and those added) that no node of the edited
+  // graph reads and that are not graph outputs.
+  std::set<std::string> unused_initializers(const GraphEdit& edit) const;
 
  private:
   std::vector<const GraphNode*> edited_nodes(const GraphEdit& edit) const;
@@ -119,8 +145,20 @@ class OnnxGraph {
   std::set<std::string> inputs_, outputs_;
   std::map<std::string, std::string_view> initializers_;  // name -> encoded TensorProto
   bool has_subgraphs_ = false;
+  mutable std::map<std::string, std::shared_ptr<proto::MappedFile>> external_files_;  // by location
 };
 
+// Size in bytes of one element of a TensorProto.DataType ortlm reads or writes (0 for others).
+size_t element_size(uint64_t data_type);
+
+// An initializer of any type from its raw bytes, encoded as a TensorProto.
+std::string encode_raw_tensor(const std::string& name, const std::vector<int64_t>& dims, uint64_t data_type,
+                              std::string_view raw);
+// An initializer whose bytes are `length` bytes at `offset` of the external data file `location`
+// (relative to the model file).
+std::string encode_external_tensor(const std::string& name, const std::vector<int64_t>& dims,
+                                   uint64_t data_type, const std::string& location, uint64_t offset,
+                                   uint64_t length);
 // An initializer holding `values` (float32 or int64) with shape `dims`, encoded as a TensorProto.
 std::string encode_float_tensor(const std::string& name, const std::vector<int64_t>& dims,
                                 const std::vector<float>& values);

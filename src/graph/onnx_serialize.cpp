@@ -124,7 +124,8 @@ std::vector<const GraphNode*> OnnxGraph::edited_nodes(const GraphEdit& edit) con
   for (const auto& in : inputs_)
     if (!edit.removed_inputs.count(in)) available.insert(in);
   for (const auto& in : edit.added_inputs) available.insert(in.name);
-  for (const auto& [name, tensor] : initializers_) available.insert(name);
+  for (const auto& [name, tensor] : initializers_)
+    if (!edit.removed_initializers.count(name)) available.insert(name);
   for (const auto& [name, tensor] : edit.added_initializers) available.insert(name);
   available.insert("");  // an omitted optional input
   std::vector<const GraphNode*> order, pending = nodes;
@@ -157,6 +158,17 @@ std::vector<const GraphNode*> OnnxGraph::edited_nodes(const GraphEdit& edit) con
 
 size_t OnnxGraph::node_count(const GraphEdit& edit) const { return edited_nodes(edit).size(); }
 
+std::set<std::string> OnnxGraph::unused_initializers(const GraphEdit& edit) const {
+  std::set<std::string_view> read(outputs_.begin(), outputs_.end());
+  for (const auto* n : edited_nodes(edit)) read.insert(n->inputs.begin(), n->inputs.end());
+  std::set<std::string> unused;
+  for (const auto& [name, tensor] : initializers_)
+    if (!edit.removed_initializers.count(name) && !read.count(name)) unused.insert(name);
+  for (const auto& [name, tensor] : edit.added_initializers)
+    if (!read.count(name)) unused.insert(name);
+  return unused;
+}
+
 void OnnxGraph::serialize(const GraphEdit& edit, const ByteSink& sink) const {
   const auto nodes = edited_nodes(edit);
   Pieces graph;
@@ -175,7 +187,12 @@ void OnnxGraph::serialize(const GraphEdit& edit, const ByteSink& sink) const {
       const std::string name(proto::first_bytes(r.sub(), field::kValueInfoName));
       if ((r.field() == field::kGraphInput ? edit.removed_inputs : edit.removed_outputs).count(name))
         continue;
+      // A dropped initializer goes with its graph input entry, which older exports have.
+      if (r.field() == field::kGraphInput && edit.removed_initializers.count(name)) continue;
     }
+    if (r.is(field::kGraphInitializer, kLengthDelimited) &&
+        edit.removed_initializers.count(std::string(proto::first_bytes(r.sub(), field::kTensorName))))
+      continue;
     graph.view(r.raw_field());
   }
   for (const auto* values : {&edit.added_inputs, &edit.added_outputs}) {
@@ -235,16 +252,44 @@ namespace {
 template <typename T>
 std::string encode_tensor(const std::string& name, const std::vector<int64_t>& dims, uint64_t data_type,
                           const std::vector<T>& values) {
-  MessageWriter w;
+  return encode_raw_tensor(
+      name, dims, data_type,
+      std::string_view(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(T)));
+}
+
+void tensor_header(MessageWriter& w, const std::string& name, const std::vector<int64_t>& dims,
+                   uint64_t data_type) {
   for (int64_t d : dims) w.varint_field(field::kTensorDims, static_cast<uint64_t>(d));
   w.varint_field(field::kTensorDataType, data_type);
   w.bytes_field(field::kTensorName, name);
-  w.bytes_field(field::kTensorRawData,
-                std::string_view(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(T)));
-  return w.take();
 }
 
 }  // namespace
+
+std::string encode_raw_tensor(const std::string& name, const std::vector<int64_t>& dims, uint64_t data_type,
+                              std::string_view raw) {
+  MessageWriter w;
+  tensor_header(w, name, dims, data_type);
+  w.bytes_field(field::kTensorRawData, raw);
+  return w.take();
+}
+
+std::string encode_external_tensor(const std::string& name, const std::vector<int64_t>& dims,
+                                   uint64_t data_type, const std::string& location, uint64_t offset,
+                                   uint64_t length) {
+  MessageWriter w;
+  tensor_header(w, name, dims, data_type);
+  for (const auto& [key, value] : {std::pair<std::string, std::string>{"location", location},
+                                   {"offset", std::to_string(offset)},
+                                   {"length", std::to_string(length)}}) {
+    MessageWriter entry;
+    entry.bytes_field(field::kEntryKey, key);
+    entry.bytes_field(field::kEntryValue, value);
+    w.bytes_field(field::kTensorExternalData, entry.data());
+  }
+  w.varint_field(field::kTensorDataLocation, field::kLocationExternal);
+  return w.take();
+}
 
 std::string encode_float_tensor(const std::string& name, const std::vector<int64_t>& dims,
                                 const std::vector<float>& values) {

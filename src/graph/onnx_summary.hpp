@@ -14,6 +14,8 @@ struct OnnxSummary {
   std::map<std::string, int64_t> opsets;      // domain ("" = ai.onnx) -> version
   std::map<std::string, size_t> operators;    // "OpType" or "domain:OpType" -> node count, subgraphs included
   std::set<std::string> external_data_files;  // locations relative to the model file
+  // Block-quantized weights: "MatMulNBits (4 bits, block 32, accuracy level 4)" -> node count.
+  std::map<std::string, size_t> quantization;
 };
 
 }  // namespace ortlm::graph

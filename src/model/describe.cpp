@@ -90,7 +90,17 @@ std::string Model::describe() const {
     first = false;
   }
   out << "\n";
+  if (!summary.quantization.empty()) {
+    out << "quantized:     ";
+    first = true;
+    for (const auto& [what, count] : summary.quantization) {
+      out << (first ? "" : "; ") << what << " x" << count;
+      first = false;
+    }
+    out << "\n";
+  }
   out << "attention:     " << attention_fusion_note_ << "\n";
+  out << "lm head:       " << lm_head_note_ << "\n";
   list_tensors(out, "inputs", layout.inputs);
   list_tensors(out, "outputs", layout.outputs);
   out << "files:\n";

@@ -113,29 +113,47 @@ double probe_difference(Ort::Session& a, Ort::Session& b, const IoLayout& layout
   return worst;
 }
 
+std::optional<Ort::Session> verified_session(const graph::OnnxGraph& graph, const graph::GraphEdit& edit,
+                                             Ort::Session& original, const IoLayout& layout,
+                                             const SessionOptions& options, std::string& why_not) {
+  // Any failure (a pattern misread, ONNX Runtime rejecting the rewrite, the probe failing) keeps
+  // the exported graph, which is already loaded and known to work.
+  try {
+    Ort::Session rewritten = create_session_from_bytes(graph.serialize(edit), graph.path(), options);
+    const double difference = probe_difference(original, rewritten, layout);
+    if (difference <= kTolerance) return rewritten;
+    why_not = "the rewritten graph's outputs differ from the original's (relative " +
+              std::to_string(difference) + ")";
+  } catch (const std::exception& e) {
+    why_not = e.what();
+  }
+  return std::nullopt;
+}
+
 FusedSession fuse_attention(const graph::OnnxGraph& graph, Ort::Session& original, const IoLayout& layout,
-                            const graph::AttentionGeometry& geometry, const SessionOptions& options) {
+                            const graph::AttentionGeometry& geometry, const SessionOptions& options,
+                            const graph::GraphEdit& also) {
   FusedSession result;
-  // Any failure (a pattern the matcher misreads, ONNX Runtime rejecting the rewrite, the probe
-  // failing) keeps the exported graph, which is already loaded and known to work.
   try {
     const auto& opsets = graph.summary().opsets;
-    const auto plan = plan_fusion(graph, layout, geometry, opsets.count("") ? opsets.at("") : 0);
+    auto plan = plan_fusion(graph, layout, geometry, opsets.count("") ? opsets.at("") : 0);
     if (plan.layers == 0) {
       result.note = "not fused: " + plan.why_not;
       return result;
     }
-    const size_t before = graph.nodes().size(), after = graph.node_count(plan.edit);
-    Ort::Session fused = create_session_from_bytes(graph.serialize(plan.edit), graph.path(), options);
-    const double difference = probe_difference(original, fused, layout);
-    if (difference > kTolerance) {
-      result.note = "not fused: the rewritten graph's outputs differ from the original's (relative " +
-                    std::to_string(difference) + ")";
-      return result;
-    }
-    result.session = std::move(fused);
-    result.note = "fused in " + std::to_string(plan.layers) + " layers (" + std::to_string(before) + " -> " +
-                  std::to_string(after) + " nodes before ONNX Runtime's own optimizations)";
+    graph::GraphEdit& edit = plan.edit;
+    edit.removed.insert(also.removed.begin(), also.removed.end());
+    edit.added.insert(edit.added.end(), also.added.begin(), also.added.end());
+    edit.added_initializers.insert(also.added_initializers.begin(), also.added_initializers.end());
+    edit.removed_initializers.insert(also.removed_initializers.begin(), also.removed_initializers.end());
+    edit.opsets.insert(also.opsets.begin(), also.opsets.end());
+    const size_t before = graph.nodes().size(), after = graph.node_count(edit);
+    std::string why_not;
+    result.session = verified_session(graph, edit, original, layout, options, why_not);
+    result.note = result.session
+                      ? "fused in " + std::to_string(plan.layers) + " layers (" + std::to_string(before) +
+                            " -> " + std::to_string(after) + " nodes before ONNX Runtime's own optimizations)"
+                      : "not fused: " + why_not;
   } catch (const std::exception& e) {
     result.note = std::string("not fused: ") + e.what();
   }

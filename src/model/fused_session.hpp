@@ -18,9 +18,17 @@ struct FusedSession {
   std::string note;                     // what was done or why not, for `ortlm info`
 };
 
-// `graph` is the model `original` was created from.
+// `graph` is the model `original` was created from; `also` is another rewrite applied with the
+// attention rewrite (and verified with it), e.g. the LM head sharing.
 FusedSession fuse_attention(const graph::OnnxGraph& graph, Ort::Session& original, const IoLayout& layout,
-                            const graph::AttentionGeometry& geometry, const SessionOptions& options);
+                            const graph::AttentionGeometry& geometry, const SessionOptions& options,
+                            const graph::GraphEdit& also = {});
+
+// A session of `graph` with `edit` applied, if it reproduces `original`'s outputs on the probe;
+// else nullopt and `why_not` says why.
+std::optional<Ort::Session> verified_session(const graph::OnnxGraph& graph, const graph::GraphEdit& edit,
+                                             Ort::Session& original, const IoLayout& layout,
+                                             const SessionOptions& options, std::string& why_not);
 
 // The attention rewrite for a model with this layout: refused with the reason unless the KV cache
 // is float32, separate per layer, with attention in standard operators (the optimum layout).

@@ -1,6 +1,7 @@
 #include "ortlm/model.hpp"
 
 #include "graph/onnx_graph.hpp"
+#include "graph/passes/lm_head_sharing.hpp"
 #include "model/decoder.hpp"
 #include "model/fused_session.hpp"
 #include "model/io_layout.hpp"
@@ -82,6 +83,17 @@ std::shared_ptr<Model> Model::load(const fs::path& path, const SessionOptions& o
   auto session = model::create_session(files.onnx, session_options);
   auto layout = model::detect_io_layout(session, config_files.names, model->config_, files.onnx.string());
   complete_config(model->config_, layout, files.onnx);
+  // The LM head sharing the tied embedding rides with the attention rewrite (one probe for both),
+  // or is verified alone; --fusion off turns every load-time rewrite off.
+  graph::LmHeadSharingPlan sharing;
+  if (options.attention_fusion != AttentionFusion::never) {
+    try {
+      sharing = graph::plan_lm_head_sharing(onnx_graph);
+    } catch (const std::exception& e) {
+      sharing.why_not = e.what();
+    }
+  }
+  bool lm_head_shared = false;
   model->attention_fusion_note_ = "as exported (fusion off)";
   if (options.attention_fusion != AttentionFusion::never && model->config_.context_length <= 0)
     model->attention_fusion_note_ =
@@ -97,10 +109,25 @@ std::shared_ptr<Model> Model::load(const fs::path& path, const SessionOptions& o
         .rope_theta = config_files.attention.rope_theta,
         .plain_rope = config_files.attention.plain_rope,
     };
-    auto fused = model::fuse_attention(onnx_graph, session, layout, geometry, session_options);
-    if (fused.session) session = std::move(*fused.session);
+    auto fused = model::fuse_attention(onnx_graph, session, layout, geometry, session_options, sharing.edit);
+    if (fused.session) {
+      session = std::move(*fused.session);
+      lm_head_shared = sharing.shares();
+    }
     model->attention_fusion_note_ = std::move(fused.note);
   }
+  if (sharing.shares() && !lm_head_shared) {
+    std::string why_not;
+    auto shared =
+        model::verified_session(onnx_graph, sharing.edit, session, layout, session_options, why_not);
+    if (shared) session = std::move(*shared);
+    lm_head_shared = shared.has_value();
+    if (!shared) sharing.why_not = why_not;
+  }
+  model->lm_head_note_ = lm_head_shared
+                             ? "reads the tied embedding (com.microsoft FusedMatMul, transB = 1; the "
+                               "transposed copy is dropped)"
+                             : "as exported" + (sharing.why_not.empty() ? "" : " (" + sharing.why_not + ")");
   model->summary_ = std::make_unique<const graph::OnnxSummary>(summary);
   mark_batching(layout, summary);
   model->decoder_ = std::make_unique<const model::Decoder>(
