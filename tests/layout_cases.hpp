@@ -2,8 +2,11 @@
 // Every model layout the loader supports, as generated test models (random weights) plus the shared
 // GenAI GPT-2, with the logits tolerance each allows when two ways of computing are compared.
 #include <algorithm>
+#include <cmath>
+#include <cstdint>
 #include <filesystem>
 #include <ostream>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -26,6 +29,20 @@ inline std::vector<LayoutCase> layout_cases() {
   out.push_back({"llama-optimum-fp16", test_models() / "llama-optimum-fp16", 2e-2f});
   out.push_back({"tiny-random-gpt2-fp32", shared_models() / "tiny-random-gpt2-fp32", 1e-4f});
   return out;
+}
+
+// `n` deterministic token ids below `vocab`; `salt` makes different prompts.
+inline std::vector<int32_t> token_ids(int32_t vocab, int n, int salt) {
+  std::vector<int32_t> ids;
+  for (int i = 0; i < n; ++i) ids.push_back((i * 31 + 7 + salt * 13) % vocab);
+  return ids;
+}
+
+// The largest absolute difference between two logits rows of one length.
+inline float max_difference(std::span<const float> a, std::span<const float> b) {
+  float worst = 0;
+  for (size_t i = 0; i < a.size(); ++i) worst = std::max(worst, std::abs(a[i] - b[i]));
+  return worst;
 }
 
 // gtest prints a parameter with this (not as bytes) in test names and failures.

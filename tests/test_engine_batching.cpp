@@ -36,11 +36,7 @@ std::vector<std::vector<int32_t>> prompts_for(int32_t vocab, std::initializer_li
   return out;
 }
 
-float max_difference(std::span<const float> a, std::span<const float> b) {
-  float worst = 0;
-  for (size_t i = 0; i < a.size(); ++i) worst = std::max(worst, std::abs(a[i] - b[i]));
-  return worst;
-}
+using test::max_difference;
 
 class BatchedVersusAlone : public ::testing::TestWithParam<Case> {};
 

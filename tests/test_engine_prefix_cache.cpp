@@ -14,12 +14,6 @@ namespace {
 
 using Case = test::LayoutCase;
 
-std::vector<int32_t> tokens_of(int32_t vocab, int n, int salt) {
-  std::vector<int32_t> p;
-  for (int i = 0; i < n; ++i) p.push_back((i * 29 + 3 + salt * 17) % vocab);
-  return p;
-}
-
 std::vector<int32_t> concat(std::vector<int32_t> a, const std::vector<int32_t>& b) {
   a.insert(a.end(), b.begin(), b.end());
   return a;
@@ -40,16 +34,16 @@ TEST_P(PrefixCache, ArrivalsSharedPrefixesAndContinuationsKeepTheAloneIds) {
   if (!std::filesystem::exists(c.path)) GTEST_SKIP() << c.path << " is missing";
   const auto model = Model::load(c.path);
   const int32_t vocab = model->config().vocab_size;
-  const auto system = tokens_of(vocab, 13, 0);  // 3 full blocks of 4, and one token more
-  std::vector<std::vector<int32_t>> prompts = {concat(system, tokens_of(vocab, 2, 1)),
-                                               concat(system, tokens_of(vocab, 5, 2)), tokens_of(vocab, 7, 3),
-                                               concat(system, tokens_of(vocab, 1, 4)), system};
+  const auto system = test::token_ids(vocab, 13, 0);  // 3 full blocks of 4, and one token more
+  std::vector<std::vector<int32_t>> prompts = {
+      concat(system, test::token_ids(vocab, 2, 1)), concat(system, test::token_ids(vocab, 5, 2)),
+      test::token_ids(vocab, 7, 3), concat(system, test::token_ids(vocab, 1, 4)), system};
   const int32_t limit = 6;
   Generator alone(model);
   std::vector<std::vector<int32_t>> expected;
   for (const auto& p : prompts) expected.push_back(alone.generate(p, greedy(limit)).new_ids);
   // A continuation of request 0's conversation: its prompt, its answer and a new turn.
-  prompts.push_back(concat(concat(prompts[0], expected[0]), tokens_of(vocab, 3, 5)));
+  prompts.push_back(concat(concat(prompts[0], expected[0]), test::token_ids(vocab, 3, 5)));
   expected.push_back(alone.generate(prompts.back(), greedy(limit)).new_ids);
 
   Engine engine(model, {.max_batch_rows = 3, .prefill_chunk = 8, .prefix_cache_mib = 1, .kv_block_size = 4});

@@ -4,8 +4,6 @@
 // oracle is each sequence run alone (tests/single_sequence.hpp), on every layout.
 #include <gtest/gtest.h>
 
-#include <cmath>
-
 #include "layout_cases.hpp"
 #include "model/kv_block_pool.hpp"
 #include "model/model_runner.hpp"
@@ -17,17 +15,8 @@ namespace {
 
 using Case = test::LayoutCase;
 
-std::vector<int32_t> prompt_of(int32_t vocab, int n, int salt) {
-  std::vector<int32_t> p;
-  for (int i = 0; i < n; ++i) p.push_back((i * 31 + 7 + salt * 13) % vocab);
-  return p;
-}
-
-float max_difference(std::span<const float> a, std::span<const float> b) {
-  float worst = 0;
-  for (size_t i = 0; i < a.size(); ++i) worst = std::max(worst, std::abs(a[i] - b[i]));
-  return worst;
-}
+using test::max_difference;
+using test::token_ids;
 
 class KvRows : public ::testing::TestWithParam<Case> {};
 
@@ -40,7 +29,7 @@ TEST_P(KvRows, AppendedRowsAndRowsLeavingKeepEachSequenceExact) {
   const auto model = Model::load(c.path);
   const model::Decoder& decoder = model->decoder();
   const auto vocab = static_cast<int32_t>(decoder.layout.vocab_size);
-  const auto a = prompt_of(vocab, 20, 0), b = prompt_of(vocab, 3, 1);
+  const auto a = token_ids(vocab, 20, 0), b = token_ids(vocab, 3, 1);
   constexpr size_t kSteps = 6;
   const auto want_a = test::greedy_logits(*model, a, kSteps), want_b = test::greedy_logits(*model, b, kSteps);
 
@@ -88,7 +77,7 @@ TEST_P(KvRows, BlocksStoredAndLoadedBackContinueExactly) {
   const auto model = Model::load(c.path);
   const model::Decoder& decoder = model->decoder();
   const auto vocab = static_cast<int32_t>(decoder.layout.vocab_size);
-  const auto prompt = prompt_of(vocab, 15, 2);
+  const auto prompt = token_ids(vocab, 15, 2);
   const auto want = test::greedy_logits(*model, prompt, 1)[0];
 
   model::ModelRunner runner(decoder);

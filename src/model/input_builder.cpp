@@ -3,25 +3,10 @@
 #include <algorithm>
 #include <array>
 
+#include "model/integer_buffer.hpp"
 #include "ortlm/error.hpp"
 
 namespace ortlm::model {
-
-namespace {
-
-// Writes `count` integers into `buffer` as the graph's integer type (int32 or int64), reusing its storage.
-void fill_integers(std::vector<int64_t>& buffer, ONNXTensorElementDataType type, size_t count,
-                   auto&& value_at) {
-  if (buffer.size() < count) buffer.resize(count);
-  if (type == ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64) {
-    for (size_t i = 0; i < count; ++i) buffer[i] = value_at(i);
-  } else {
-    auto* narrow = reinterpret_cast<int32_t*>(buffer.data());
-    for (size_t i = 0; i < count; ++i) narrow[i] = static_cast<int32_t>(value_at(i));
-  }
-}
-
-}  // namespace
 
 InputBuilder::InputBuilder(const IoLayout& layout) : layout_(layout) {}
 

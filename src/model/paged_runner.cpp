@@ -6,25 +6,10 @@
 #include <string>
 
 #include "graph/passes/paged_attention.hpp"
+#include "model/integer_buffer.hpp"
 #include "ortlm/error.hpp"
 
 namespace ortlm::model {
-namespace {
-
-// Makes `buffer` hold `count` integers of the graph's type (int64, or int32 packed in its storage).
-void fill_integers(std::vector<int64_t>& buffer, ONNXTensorElementDataType type, size_t count,
-                   auto&& value_at) {
-  if (buffer.size() < count) buffer.resize(count);
-  if (type == ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64) {
-    for (size_t i = 0; i < count; ++i) buffer[i] = value_at(i);
-  } else {
-    auto* narrow = reinterpret_cast<int32_t*>(buffer.data());
-    for (size_t i = 0; i < count; ++i) narrow[i] = static_cast<int32_t>(value_at(i));
-  }
-}
-
-}  // namespace
-
 PagedRunner::PagedRunner(Ort::Session& session, const IoLayout& layout, int32_t context_length,
                          KvBlockPool& pool)
     : session_(session),
