@@ -1,5 +1,6 @@
-// Continuous batching and the prefix cache, at the engine level. Oracle: each request run alone by
-// an engine without a cache (Generator). Requests arrive while others run, share a system prompt,
+// Continuous batching and the prefix cache, at the engine level, with dense and paged KV (paged
+// where the layout allows it). Oracle: each request run alone by an engine without a cache
+// (Generator, dense). Requests arrive while others run, share a system prompt,
 // continue an earlier request's conversation (its generated tokens cached too), are cancelled; the
 // ids never change, the cache is used (counted), and no block stays referenced afterwards.
 #include <gtest/gtest.h>
@@ -27,10 +28,10 @@ GenerationOptions greedy(int32_t max_new_tokens) {
   return options;
 }
 
-class PrefixCache : public ::testing::TestWithParam<Case> {};
+class PrefixCache : public ::testing::TestWithParam<std::tuple<Case, KvCacheKind>> {};
 
 TEST_P(PrefixCache, ArrivalsSharedPrefixesAndContinuationsKeepTheAloneIds) {
-  const Case& c = GetParam();
+  const auto& [c, kind] = GetParam();
   if (!std::filesystem::exists(c.path)) GTEST_SKIP() << c.path << " is missing";
   const auto model = Model::load(c.path);
   const int32_t vocab = model->config().vocab_size;
@@ -46,7 +47,12 @@ TEST_P(PrefixCache, ArrivalsSharedPrefixesAndContinuationsKeepTheAloneIds) {
   prompts.push_back(concat(concat(prompts[0], expected[0]), test::token_ids(vocab, 3, 5)));
   expected.push_back(alone.generate(prompts.back(), greedy(limit)).new_ids);
 
-  Engine engine(model, {.max_batch_rows = 3, .prefill_chunk = 8, .prefix_cache_mib = 1, .kv_block_size = 4});
+  Engine engine(model, {.max_batch_rows = 3,
+                        .prefill_chunk = 8,
+                        .prefix_cache_mib = 1,
+                        .kv_block_size = 4,
+                        .kv_cache = kind,
+                        .kv_cache_mib = 1});
   std::map<RequestId, size_t> index;
   std::vector<std::vector<int32_t>> got(prompts.size());
   auto add = [&](size_t i) { index[engine.add_request(prompts[i], greedy(limit))] = i; };
@@ -85,12 +91,22 @@ TEST_P(PrefixCache, ArrivalsSharedPrefixesAndContinuationsKeepTheAloneIds) {
   EXPECT_EQ(stats.generated_tokens, prompts.size() * static_cast<size_t>(limit));
 }
 
-INSTANTIATE_TEST_SUITE_P(Layouts, PrefixCache, ::testing::ValuesIn(test::layout_cases()),
-                         [](const auto& info) { return test::case_name(info.param.name); });
+// automatic: paged where the layout allows it (the Llama-family optimum layouts), else dense.
+INSTANTIATE_TEST_SUITE_P(Layouts, PrefixCache,
+                         ::testing::Combine(::testing::ValuesIn(test::layout_cases()),
+                                            ::testing::Values(KvCacheKind::dense, KvCacheKind::automatic)),
+                         [](const auto& info) {
+                           return test::case_name(std::get<0>(info.param).name) +
+                                  (std::get<1>(info.param) == KvCacheKind::dense ? "_dense" : "_automatic");
+                         });
 
-TEST(PrefixCacheBundled, CancelledRequestsGiveTheirBlocksBack) {
+class PrefixCacheBundled : public ::testing::TestWithParam<KvCacheKind> {};
+
+TEST_P(PrefixCacheBundled, CancelledRequestsGiveTheirBlocksBack) {
   const auto model = Model::load(test::bundled_model());
-  Engine engine(model, {.max_batch_rows = 4, .prefix_cache_mib = 1, .kv_block_size = 4});
+  Engine engine(model,
+                {.max_batch_rows = 4, .prefix_cache_mib = 1, .kv_block_size = 4, .kv_cache = GetParam()});
+  EXPECT_EQ(engine.stats().paged, GetParam() == KvCacheKind::paged);
   const auto prompt =
       model->tokenizer()->encode_ids("Once upon a time, there was a little girl named Lily.", true);
   std::vector<RequestId> ids;
@@ -106,12 +122,18 @@ TEST(PrefixCacheBundled, CancelledRequestsGiveTheirBlocksBack) {
   for (auto& [id, result] : engine.take_finished()) EXPECT_EQ(result.stop_reason, StopReason::cancelled);
 }
 
-TEST(PrefixCacheBundled, OptionsOutOfRangeAreRefused) {
+INSTANTIATE_TEST_SUITE_P(Kinds, PrefixCacheBundled, ::testing::Values(KvCacheKind::dense, KvCacheKind::paged),
+                         [](const auto& info) {
+                           return info.param == KvCacheKind::dense ? "dense" : "paged";
+                         });
+
+TEST(PrefixCacheOptions, OutOfRangeAreRefused) {
   const auto model = Model::load(test::bundled_model());
   EXPECT_THROW(Engine(model, {.prefix_cache_mib = -1}), Error);
   EXPECT_THROW(Engine(model, {.prefix_cache_mib = kMaxPrefixCacheMib + 1}), Error);
   EXPECT_THROW(Engine(model, {.prefix_cache_mib = 1, .kv_block_size = 0}), Error);
   EXPECT_THROW(Engine(model, {.prefix_cache_mib = 1, .kv_block_size = kMaxKvBlockSize + 1}), Error);
+  EXPECT_THROW(Engine(model, {.kv_cache = KvCacheKind::paged, .kv_cache_mib = -1}), Error);
 }
 
 }  // namespace

@@ -1,19 +1,24 @@
 #pragma once
-// The step-wise generation engine: requests are queued, and each step() runs one forward pass over
-// several sequences at once (a prefill of newly admitted prompts, or one decode token for every
-// running sequence), samples each row and streams its text. Generator is a one-request facade on it.
+// The step-wise generation engine: requests are queued, and each step() runs a forward pass over
+// several sequences at once (newly admitted prompts and/or one decode token for every running
+// sequence), samples each row and streams its text. Generator is a one-request facade on it.
 //
 // Scheduling (continuous batching): requests are admitted in arrival order whenever their rows
-// fit beside the running ones (max_batch_rows in all), prefilled together in a pass of their own
-// (left-padded, in chunks), then join the running sequences, which decode one token per pass; rows
-// that finish leave at once and make room for the next. After a prefill the running sequences
-// decode once before the next admission, so arrivals never starve them. A beam search request
-// (num_beams > 1) takes num_beams rows: its prompt is prefilled in one row, which then forks into
-// its beams (KV rows gathered, never recomputed); one wider than max_batch_rows runs alone.
+// fit beside the running ones (max_batch_rows in all); rows that finish leave at once and make room
+// for the next. A beam search request (num_beams > 1) takes num_beams rows: its prompt is prefilled
+// in one row, which then forks into its beams (KV shared, never recomputed); one wider than
+// max_batch_rows runs alone.
+//
+// KV (EngineOptions::kv_cache): dense rows prefill the admitted prompts together in a pass of their
+// own (left-padded, in chunks), then join the running sequences, which decode one token per pass;
+// after a prefill the running sequences decode once before the next admission, so arrivals never
+// starve them. Paged KV packs every running row's token and the admitted prompts (in chunks of the
+// token budget) into one pass without padding; when the pool's blocks run out the newest sequence is
+// preempted and later recomputed from its tokens (results do not change).
 //
 // Prefix cache (prefix_cache_mib > 0): the KV of every full block of kv_block_size tokens a request
 // computes is kept (least recently used blocks make room for new ones), and a later request whose
-// tokens start with the same blocks (a system prompt, earlier turns of a chat) loads them instead of
+// tokens start with the same blocks (a system prompt, earlier turns of a chat) reuses them instead of
 // recomputing them. Results are the same with or without it.
 //
 // Threads: one thread at a time calls add_request, step, take_finished and run; abort may be
@@ -36,7 +41,8 @@ using RequestId = uint64_t;
 
 class Engine {
  public:
-  // Throws ortlm::Error for options out of range.
+  // Throws ortlm::Error for options out of range, or KvCacheKind::paged on a graph the paged rewrite
+  // cannot handle (the message says why). The first paged engine of a model builds its paged session.
   explicit Engine(std::shared_ptr<const Model> model, const EngineOptions& options = {});
   ~Engine();
   Engine(const Engine&) = delete;

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -55,8 +56,9 @@ struct ModelConfig {
 };
 
 namespace model {
-struct Decoder;  // internal: the ONNX session and its I/O layout
-}
+struct Decoder;       // internal: the ONNX session and its I/O layout
+struct PagedSession;  // internal: the packed, paged-attention session (model/paged_session)
+}  // namespace model
 namespace graph {
 struct OnnxSummary;  // internal: the model file's opsets, operators and external data files
 }
@@ -77,6 +79,10 @@ class Model {
   const Tokenizer* tokenizer() const { return tokenizer_ ? &*tokenizer_ : nullptr; }
   // Internal: the decoder session engines run (ortlm's own engine and model code use it).
   const model::Decoder& decoder() const { return *decoder_; }
+  // Internal: the paged session (KvCacheKind::paged engines run it), built and verified on the first
+  // call (a second ONNX Runtime session: seconds, and the weights once more in memory); its `session`
+  // is empty when the rewrite does not apply, and its `note` says why. Thread-safe.
+  model::PagedSession& paged_session() const;
   // What the load-time attention rewrite did ("fused in 5 layers ...", "not fused: ...", "off").
   const std::string& attention_fusion_note() const { return attention_fusion_note_; }
   // A human-readable description: inputs, outputs, layout, dims, opset, file sizes (`ortlm info`).
@@ -92,6 +98,9 @@ class Model {
   std::optional<Tokenizer> tokenizer_;
   std::unique_ptr<const model::Decoder> decoder_;
   std::unique_ptr<const graph::OnnxSummary> summary_;
+  SessionOptions options_;  // as given to load(): the paged session is built with them
+  mutable std::once_flag paged_once_;
+  mutable std::unique_ptr<model::PagedSession> paged_;
 };
 
 }  // namespace ortlm

@@ -38,7 +38,8 @@ struct ChatArgs {
   GenerationFlags flags;
   GenerationOptions options;  // from the flags, checked
   bool json = false;
-  int32_t cache_mib = 256;
+  // One row; the conversation so far is a cached prefix (--cache-mib).
+  EngineOptions engine{.max_batch_rows = 1, .prefix_cache_mib = 256};
   bool stats = false;
   SessionOptions session = default_session_options();
 
@@ -89,8 +90,7 @@ Chat open_chat(const ChatArgs& args) {
     if (!options.kwargs.is_object()) throw Error("--kwargs must be a JSON object");
   }
   // The conversation so far is a cached prefix: each turn computes only its new tokens.
-  chat.generator = std::make_unique<Generator>(
-      chat.model, EngineOptions{.max_batch_rows = 1, .prefix_cache_mib = args.cache_mib});
+  chat.generator = std::make_unique<Generator>(chat.model, args.engine);
   chat.session = std::make_unique<ChatSession>(std::move(chat_template), *tokenizer,
                                                chat.model->config().context_length, std::move(options));
   return chat;
@@ -248,7 +248,7 @@ void register_chat(CLI::App& app) {
   auto* system = cmd->add_option("--system", args->system, "System message");
   cmd->add_option("--template-name", args->template_name, "Which of several named chat templates to use");
   cmd->add_option("--kwargs", args->kwargs_json, "Extra template variables as a JSON object");
-  cmd->add_option("--cache-mib", args->cache_mib,
+  cmd->add_option("--cache-mib", args->engine.prefix_cache_mib,
                   "Prefix cache in MiB: each turn reuses the KV of the conversation so far (0 = off)")
       ->check(CLI::Range(0, kMaxPrefixCacheMib))
       ->capture_default_str();
@@ -257,6 +257,7 @@ void register_chat(CLI::App& app) {
                 "tokens and speed");
   add_generation_flags(cmd, args->flags);
   add_session_flags(cmd, args->session);
+  add_kv_flags(cmd, args->engine);
   cmd->callback([args, system] {
     args->system_given = system->count() > 0;
     if (args->json && args->messages_path.empty()) throw Error("--json needs --messages");

@@ -13,6 +13,7 @@
 #include "cli/commands.hpp"
 #include "cli/default_model.hpp"
 #include "cli/session_defaults.hpp"
+#include "model/paged_session.hpp"
 #include "server/http_server.hpp"
 
 namespace ortlm::cli {
@@ -44,6 +45,9 @@ void serve(const ServeArgs& args) {
   server::HttpServer http(model, options);
   std::fprintf(stderr, "ortlm: serving %s on http://%s:%d (OpenAI API under /v1)%s\n", path.string().c_str(),
                options.host.c_str(), http.port(), options.api_key.empty() ? "" : ", API key required");
+  if (options.engine.kv_cache != KvCacheKind::dense)  // the engine asked for the paged session
+    std::fprintf(stderr, "ortlm: KV cache %s: %s\n", model->paged_session().session ? "paged" : "dense",
+                 model->paged_session().note.c_str());
   std::thread waiter([&] {
     int signal = 0;
     sigwait(&signals, &signal);
@@ -94,7 +98,8 @@ void register_serve(CLI::App& app) {
   cmd->add_option("--cache-mib", o.engine.prefix_cache_mib, "Prefix cache memory in MiB (0 = off)")
       ->check(CLI::Range(0, kMaxPrefixCacheMib))
       ->capture_default_str();
-  cmd->add_option("--block-size", o.engine.kv_block_size, "Prefix cache block size in tokens")
+  add_kv_flags(cmd, o.engine);
+  cmd->add_option("--block-size", o.engine.kv_block_size, "KV block size in tokens (paged KV, prefix cache)")
       ->check(CLI::Range(1, kMaxKvBlockSize))
       ->capture_default_str();
   cmd->add_option("--read-timeout", o.read_timeout_seconds, "Seconds a client may stay silent while sending")

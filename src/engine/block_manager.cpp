@@ -92,6 +92,14 @@ int32_t BlockManager::publish(int32_t id, BlockHash hash, std::span<const int32_
   return id;
 }
 
+void BlockManager::retain(std::span<const int32_t> ids) {
+  for (int32_t id : ids) {
+    Block& block = blocks_[static_cast<size_t>(id)];
+    if (block.references <= 0) throw Error("KV block " + std::to_string(id) + " retained while unused");
+    ++block.references;
+  }
+}
+
 void BlockManager::release(std::span<const int32_t> ids) {
   for (int32_t id : ids) {
     Block& block = blocks_[static_cast<size_t>(id)];

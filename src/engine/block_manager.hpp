@@ -42,6 +42,10 @@ class BlockManager {
   // findable by acquire_prefix(). A block already cached under that hash wins: returns it (with a
   // reference taken) and `block` is released; else returns `block`.
   int32_t publish(int32_t block, BlockHash hash, std::span<const int32_t> tokens);
+  // Takes one more reference on each block (each already referenced: a beam forking shares its blocks).
+  void retain(std::span<const int32_t> blocks);
+  // Blocks allocate() can hand out now: free ones and cached ones no sequence uses.
+  int32_t available() const { return static_cast<int32_t>(free_.size() + lru_.size()); }
   // Drops one reference from each block. A block nobody uses stays cached (findable, evictable) if
   // it was published, and becomes free otherwise.
   void release(std::span<const int32_t> blocks);
@@ -71,6 +75,16 @@ class BlockManager {
   std::list<int32_t> lru_;     // unreferenced published blocks, oldest first
   std::unordered_map<BlockHash, int32_t> by_hash_;
   uint64_t queried_ = 0, hits_ = 0, evictions_ = 0;
+};
+
+// One KV row of a sequence in a paged pool (engine/paged_backend): its block table and how far it is
+// computed. One reference is held on each block; its first `published` blocks are full and findable
+// by their chained hash (the last one's is `last_hash`).
+struct PagedRowBlocks {
+  std::vector<int32_t> blocks;
+  int32_t cached = 0;  // positions whose KV is in the blocks
+  size_t published = 0;
+  BlockHash last_hash = BlockManager::kNoParent;
 };
 
 // The cached blocks a sequence holds (one reference on each): its first ids.size() x block_size tokens.

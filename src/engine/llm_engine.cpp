@@ -1,20 +1,20 @@
-// Engine: the one decode loop. Each step either admits the waiting requests that fit and prefills
-// them together (their cached prefix loaded from the prefix cache, the rest computed in a KV cache
-// of their own, then appended to the running rows), or decodes one token for every running
-// sequence; then samples each row (or steps each beam search over its rows), streams its text,
-// caches the KV blocks completed, and drops the rows that finished while beams fork (one KV gather
-// of the rows that stay).
+// Engine: the one decode loop. Each step admits the waiting requests that fit and runs the forward
+// pass(es) of its KV backend (engine/dense_backend: prefill and decode in passes of their own, KV in
+// padded dense rows; engine/paged_backend: decode rows and prefill chunks packed in one pass over a
+// paged block pool); then samples each row (or steps each beam search over its rows), streams its
+// text, and drops the sequences that finished while the KV follows the beams' forks.
 #include <algorithm>
 #include <map>
 #include <mutex>
 #include <random>
 
-#include "engine/prefix_cache.hpp"
+#include "engine/dense_backend.hpp"
+#include "engine/kv_backend.hpp"
+#include "engine/paged_backend.hpp"
 #include "engine/scheduler.hpp"
 #include "engine/sequence.hpp"
 #include "model/decoder.hpp"
-#include "model/model_runner.hpp"
-#include "model/padded_kv_cache.hpp"
+#include "model/paged_session.hpp"
 #include "ortlm/engine.hpp"
 #include "ortlm/error.hpp"
 
@@ -28,41 +28,52 @@ uint64_t random_seed() {
   return (uint64_t{device()} << 32) | device();
 }
 
-size_t rows_per_pass(const Model& model, const EngineOptions& options) {
-  if (options.max_batch_rows < 1 || options.max_batch_rows > kMaxBatchRows)
-    throw Error("max_batch_rows must be in [1, " + std::to_string(kMaxBatchRows) + "], not " +
-                std::to_string(options.max_batch_rows));
-  if (options.prefill_chunk < 1)
-    throw Error("prefill_chunk must be at least 1, not " + std::to_string(options.prefill_chunk));
-  if (options.prefix_cache_mib < 0 || options.prefix_cache_mib > kMaxPrefixCacheMib)
-    throw Error("prefix_cache_mib must be in [0, " + std::to_string(kMaxPrefixCacheMib) + "], not " +
-                std::to_string(options.prefix_cache_mib));
-  if (options.kv_block_size < 1 || options.kv_block_size > kMaxKvBlockSize)
-    throw Error("kv_block_size must be in [1, " + std::to_string(kMaxKvBlockSize) + "], not " +
-                std::to_string(options.kv_block_size));
-  return model.decoder().layout.padded_batches ? static_cast<size_t>(options.max_batch_rows) : 1;
+void check(const EngineOptions& options) {
+  auto in_range = [](const char* name, int32_t value, int32_t low, int32_t high) {
+    if (value < low || value > high)
+      throw Error(std::string(name) + " must be in [" + std::to_string(low) + ", " + std::to_string(high) +
+                  "], not " + std::to_string(value));
+  };
+  in_range("max_batch_rows", options.max_batch_rows, 1, kMaxBatchRows);
+  in_range("prefill_chunk", options.prefill_chunk, 1, INT32_MAX);
+  in_range("prefix_cache_mib", options.prefix_cache_mib, 0, kMaxPrefixCacheMib);
+  in_range("kv_block_size", options.kv_block_size, 1, kMaxKvBlockSize);
+  in_range("kv_cache_mib", options.kv_cache_mib, 0, kMaxPrefixCacheMib);
 }
 
-std::unique_ptr<engine::PrefixCache> make_prefix_cache(const Model& model, const EngineOptions& options) {
-  if (options.prefix_cache_mib == 0) return nullptr;
-  return std::make_unique<engine::PrefixCache>(
-      model.decoder().layout, static_cast<size_t>(options.prefix_cache_mib) << 20, options.kv_block_size);
+// The paged backend where asked for and possible (the model's paged session is built on first use).
+std::unique_ptr<engine::KvBackend> make_backend(const Model& model, const EngineOptions& options) {
+  check(options);
+  if (options.kv_cache != KvCacheKind::dense) {
+    model::PagedSession& paged = model.paged_session();
+    if (paged.session)
+      return std::make_unique<engine::PagedBackend>(*paged.session, model.decoder(), options);
+    if (options.kv_cache == KvCacheKind::paged)
+      throw Error(model.onnx_path().string() + ": paged KV is not available for this graph (" + paged.note +
+                  ")");
+  }
+  return std::make_unique<engine::DenseBackend>(model.decoder(), options);
+}
+
+// Dense rows that cannot mask padding run one row per pass; packed paged rows need no padding.
+engine::Scheduler make_scheduler(const Model& model, const EngineOptions& options, bool paged) {
+  const auto& layout = model.decoder().layout;
+  if (paged) return engine::Scheduler(static_cast<size_t>(options.max_batch_rows), false, false);
+  return engine::Scheduler(layout.padded_batches ? static_cast<size_t>(options.max_batch_rows) : 1,
+                           layout.padding == model::Padding::right);
 }
 
 }  // namespace
 
-class Engine::Impl {
+class Engine::Impl final : engine::StepSink {
  public:
   Impl(std::shared_ptr<const Model> model, const EngineOptions& options)
       : model_(std::move(model)),
-        options_(options),
-        scheduler_(rows_per_pass(*model_, options),
-                   model_->decoder().layout.padding == model::Padding::right),
-        runner_(model_->decoder()),
-        kv_(model_->decoder().layout),
-        prefill_kv_(model_->decoder().layout),
-        prefix_cache_(make_prefix_cache(*model_, options)) {
-    scratch_logits_.resize(static_cast<size_t>(runner_.vocab_size()));
+        backend_(make_backend(*model_, options)),
+        scheduler_(make_scheduler(*model_, options, dynamic_cast<engine::PagedBackend*>(backend_.get()))),
+        vocab_size_(static_cast<int32_t>(model_->decoder().layout.vocab_size)),
+        context_length_(model_->decoder().context_length) {
+    scratch_logits_.resize(static_cast<size_t>(std::max(vocab_size_, 1)));
   }
 
   RequestId add(std::span<const int32_t> prompt_ids, const GenerationOptions& options,
@@ -80,39 +91,28 @@ class Engine::Impl {
 
  private:
   void apply_aborts();
-  void prefill();
-  void decode();
-  // Samples each row of `sequences` from `logits` (their rows in order); beam searches step over
-  // their rows.
-  void sample_rows(std::span<engine::Sequence* const> sequences, const model::Logits& logits);
+  void sample(std::span<engine::Sequence* const> sequences, const model::Logits& logits,
+              size_t first_row) override;
+  void fail(std::span<engine::Sequence* const> sequences, const std::string& why) override;
   // One beam search step over the group's rows (from `first_row`); ends the sequence when it is over.
   void step_beams(engine::Sequence& sequence, engine::BeamGroup& beams, const model::Logits& logits,
                   size_t first_row);
-  void fail(std::span<engine::Sequence* const> sequences, const std::string& why);
-  // Finished sequences leave the scheduler; the KV rows of those that stay (and beams' forks) are gathered.
-  void drop_finished_rows();
   // The results of the sequences dropped so far.
   void collect_finished();
 
   std::shared_ptr<const Model> model_;
-  EngineOptions options_;
+  std::unique_ptr<engine::KvBackend> backend_;
   engine::Scheduler scheduler_;
-  model::ModelRunner runner_;
-  model::PaddedKvCache kv_;          // the running sequences' rows
-  model::PaddedKvCache prefill_kv_;  // the rows of the sequences being prefilled, until they join
-  std::unique_ptr<engine::PrefixCache> prefix_cache_;  // null when off
-  EngineStats counters_;
+  int32_t vocab_size_, context_length_;
+  uint64_t generated_tokens_ = 0;
   std::map<RequestId, std::unique_ptr<engine::Sequence>> sequences_;  // unfinished or not yet collected
   RequestId next_id_ = 1;
   std::mutex abort_mutex_;
   std::vector<RequestId> aborts_;
   std::vector<std::pair<RequestId, GenerationResult>> finished_;
   // Scratch reused every step: no per-token allocation.
-  model::ForwardBatch batch_;
-  std::vector<int32_t> kept_rows_;
   std::vector<engine::Sequence*> dropped_;  // finished, out of the scheduler, results not yet taken
   std::vector<float> scratch_logits_;
-  std::vector<int64_t> cached_;  // per admitted sequence: prompt tokens loaded from the prefix cache
 };
 
 RequestId Engine::Impl::add(std::span<const int32_t> prompt_ids, const GenerationOptions& options,
@@ -138,9 +138,9 @@ RequestId Engine::Impl::add(std::span<const int32_t> prompt_ids, const Generatio
     throw Error("num_beams " + std::to_string(options.num_beams) +
                 " needs one row per beam in a forward pass, and this graph's batch axis is static");
   for (int32_t id : prompt)
-    if (id < 0 || id >= runner_.vocab_size())
+    if (id < 0 || id >= vocab_size_)
       throw Error("prompt token id " + std::to_string(id) + " is outside the model's vocabulary (size " +
-                  std::to_string(runner_.vocab_size()) + ")");
+                  std::to_string(vocab_size_) + ")");
   const uint64_t seed = options.seed ? *options.seed : random_seed();
   const RequestId id = next_id_++;
   auto sequence =
@@ -172,111 +172,25 @@ void Engine::Impl::apply_aborts() {
 
 bool Engine::Impl::step() {
   apply_aborts();
-  drop_finished_rows();
-  if (scheduler_.admit())
-    prefill();
-  else if (!scheduler_.running().empty())
-    decode();
-  drop_finished_rows();
+  backend_->drop_finished(scheduler_, dropped_);
+  backend_->step(scheduler_, *this);
+  backend_->drop_finished(scheduler_, dropped_);
   collect_finished();
   return has_unfinished();
 }
 
-void Engine::Impl::drop_finished_rows() {
-  bool changed = false;
-  scheduler_.drop_finished(kept_rows_, changed, dropped_);
-  if (kept_rows_.empty())
-    kv_.clear();
-  else if (changed)
-    kv_.reorder(kept_rows_);
-}
-
-void Engine::Impl::prefill() {
-  const auto& group = scheduler_.admitted();
-  // Each row's cached prefix is loaded; the rest of its tokens (a preempted or cached sequence
-  // resumes from all its ids, a new one from its prompt) are left-padded to the longest and fed in
-  // column chunks, every row's last token in the last chunk.
-  cached_.assign(group.size(), 0);
-  size_t longest = 0;
-  int64_t widest = 0;
-  for (size_t r = 0; r < group.size(); ++r) {
-    if (prefix_cache_) cached_[r] = prefix_cache_->acquire(*group[r]);
-    longest = std::max(longest, group[r]->tokens().size() - static_cast<size_t>(cached_[r]));
-    widest = std::max(widest, cached_[r]);
-    counters_.prompt_tokens += group[r]->tokens().size();
-    counters_.cached_prompt_tokens += static_cast<uint64_t>(cached_[r]);
-  }
-  const auto start = engine::Sequence::Clock::now();
-  try {
-    prefill_kv_.reset(group.size(), widest + static_cast<int64_t>(longest) + 1);
-    if (widest > 0) prefix_cache_->load(group, cached_, prefill_kv_);
-    // Right-padded rows (GroupQueryAttention) are prefilled one sequence at a time: see model::Padding.
-    const size_t chunk = std::max<size_t>(1, static_cast<size_t>(options_.prefill_chunk) / group.size());
-    batch_.rows.resize(group.size());
-    const model::Logits* logits = nullptr;
-    for (size_t begin = 0; begin < longest; begin += chunk) {
-      const size_t end = std::min(longest, begin + chunk);
-      for (size_t r = 0; r < group.size(); ++r) {
-        const auto rest = group[r]->tokens().subspan(static_cast<size_t>(cached_[r]));
-        const size_t pad = longest - rest.size();
-        const size_t from = std::clamp(begin, pad, pad + rest.size());
-        const size_t to = std::clamp(end, pad, pad + rest.size());
-        batch_.rows[r] = {rest.subspan(from - pad, to - from),
-                          end == longest ? model::LogitsWanted::last : model::LogitsWanted::none};
-      }
-      logits = &runner_.run(batch_, prefill_kv_);
-    }
-    const auto end = engine::Sequence::Clock::now();
-    for (size_t r = 0; r < group.size(); ++r)
-      group[r]->mark_prefill(start, end, static_cast<size_t>(cached_[r]));
-    if (prefix_cache_)
-      for (size_t r = 0; r < group.size(); ++r) prefix_cache_->store(*group[r], prefill_kv_, r);
-    sample_rows(group, *logits);
-    kv_.append(prefill_kv_);
-  } catch (const Error& e) {
-    fail(group, e.what());
-    scheduler_.drop_admitted(dropped_);
-    return;
-  }
-  scheduler_.join();
-}
-
-void Engine::Impl::decode() {
-  batch_.rows.resize(scheduler_.rows());
-  size_t r = 0;
-  for (const auto* s : scheduler_.running()) {
-    if (const engine::BeamGroup* beams = s->beams())
-      for (size_t beam = 0; beam < beams->rows(); ++beam)
-        batch_.rows[r++] = {beams->next_input(beam), model::LogitsWanted::last};
-    else
-      batch_.rows[r++] = {s->tokens().last(1), model::LogitsWanted::last};
-  }
-  try {
-    const auto& logits = runner_.run(batch_, kv_);
-    if (prefix_cache_) {  // blocks completed by this pass's tokens (before the new ones are appended)
-      size_t row = 0;
-      for (auto* s : scheduler_.running()) {
-        if (!s->beams()) prefix_cache_->store(*s, kv_, row);
-        row += s->rows();
-      }
-    }
-    sample_rows(scheduler_.running(), logits);
-  } catch (const Error& e) {
-    fail(scheduler_.running(), e.what());
-  }
-}
-
-void Engine::Impl::sample_rows(std::span<engine::Sequence* const> sequences, const model::Logits& logits) {
-  size_t r = 0;
+void Engine::Impl::sample(std::span<engine::Sequence* const> sequences, const model::Logits& logits,
+                          size_t first_row) {
+  size_t r = first_row;
   for (auto* s : sequences) {
     if (engine::BeamGroup* beams = s->beams()) {
       step_beams(*s, *beams, logits, r);
-      counters_.generated_tokens += beams->rows();
+      generated_tokens_ += beams->rows();
       r += s->rows();
       continue;
     }
-    s->accept(logits.at(r++), scratch_logits_, runner_.context_length());
-    ++counters_.generated_tokens;
+    s->accept(logits.at(r++), scratch_logits_, context_length_);
+    ++generated_tokens_;
   }
 }
 
@@ -294,23 +208,18 @@ void Engine::Impl::fail(std::span<engine::Sequence* const> sequences, const std:
 }
 
 EngineStats Engine::Impl::stats() const {
-  EngineStats stats = counters_;
+  EngineStats stats;
   stats.waiting = scheduler_.waiting();
   stats.running = scheduler_.running().size();
   stats.rows = scheduler_.rows();
-  if (prefix_cache_) {
-    const auto blocks = prefix_cache_->stats();
-    stats.blocks_used = blocks.used;
-    stats.blocks_cached = blocks.cached;
-    stats.blocks_free = blocks.free;
-    stats.blocks_evicted = blocks.evictions;
-  }
+  stats.generated_tokens = generated_tokens_;
+  backend_->add_stats(stats);
   return stats;
 }
 
 void Engine::Impl::collect_finished() {
   for (engine::Sequence* s : dropped_) {
-    if (prefix_cache_) prefix_cache_->release(*s);
+    backend_->release(*s);
     const RequestId id = s->id();
     finished_.emplace_back(id, s->take_result());
     sequences_.erase(id);

@@ -4,36 +4,19 @@
 
 namespace ortlm::engine {
 
-bool Scheduler::admit() {
-  admitted_.clear();
-  if (waiting_.empty() || (decode_due_ && !running_.empty())) {
-    decode_due_ = false;
-    return false;
-  }
-  size_t rows = max_rows();
-  while (!waiting_.empty()) {
-    Sequence* next = waiting_.front();
-    const size_t wide = next->max_rows();
-    // A request wider than the limit runs alone; the others wait for room.
-    const bool alone = wide > max_rows_ && running_.empty() && admitted_.empty();
-    if (rows + wide > max_rows_ && !alone) break;
-    rows += wide;
-    admitted_.push_back(next);
-    waiting_.pop_front();
-    next->set_running();
-    if (alone || one_prefill_at_a_time_) break;
-  }
-  decode_due_ = !admitted_.empty();
-  return decode_due_;
-}
-
 void Scheduler::join() {
   running_.insert(running_.end(), admitted_.begin(), admitted_.end());
   admitted_.clear();
 }
 
-void Scheduler::drop_admitted(std::vector<Sequence*>& dropped) {
-  dropped.insert(dropped.end(), admitted_.begin(), admitted_.end());
+void Scheduler::preempt(Sequence* sequence) {
+  std::erase(running_, sequence);
+  sequence->preempt();
+  waiting_.push_front(sequence);
+}
+
+void Scheduler::drop_admitted() {
+  failed_.insert(failed_.end(), admitted_.begin(), admitted_.end());
   admitted_.clear();
 }
 
@@ -52,6 +35,8 @@ size_t Scheduler::max_rows() const {
 
 void Scheduler::drop_finished(std::vector<int32_t>& source_rows, bool& changed,
                               std::vector<Sequence*>& dropped) {
+  dropped.insert(dropped.end(), failed_.begin(), failed_.end());
+  failed_.clear();
   if (waiting_finished_) {
     std::erase_if(waiting_, [&](Sequence* s) {
       if (s->status() != SequenceStatus::finished) return false;

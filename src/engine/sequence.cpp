@@ -109,6 +109,7 @@ void Sequence::finish(StopReason reason, std::string error) {
 }
 
 void Sequence::mark_prefill(Clock::time_point start, Clock::time_point end, size_t cached) {
+  if (preemptions_ > 0) return;
   result_.prefill_seconds = std::chrono::duration<double>(end - start).count();
   result_.cached_prompt_tokens = cached;
   prefill_end_ = end;

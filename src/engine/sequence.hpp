@@ -33,6 +33,13 @@ class Sequence {
   RequestId id() const { return id_; }
   SequenceStatus status() const { return status_; }
   void set_running() { status_ = SequenceStatus::running; }
+  // Back to the waiting queue (paged KV ran out of blocks): its KV is dropped and recomputed from its
+  // tokens when it runs again; what it generated and its sampler's state stay.
+  void preempt() {
+    status_ = SequenceStatus::waiting;
+    ++preemptions_;
+  }
+  size_t preemptions() const { return preemptions_; }
   std::span<const int32_t> prompt() const { return {tokens_.data(), prompt_length_}; }
   // Prompt + generated ids.
   std::span<const int32_t> tokens() const { return tokens_; }
@@ -57,11 +64,14 @@ class Sequence {
   // ids to the callback, as accept() would have.
   void finish_beams(std::vector<ReturnedSequence> sequences);
 
-  // `cached`: of its tokens, those loaded from the prefix cache.
+  // `cached`: of its tokens, those loaded from the prefix cache. Only the first prefill counts (a
+  // preempted sequence's recomputation does not).
   void mark_prefill(Clock::time_point start, Clock::time_point end, size_t cached);
   // The prefix-cache blocks holding this sequence's first tokens (engine/prefix_cache).
   SequenceBlocks& kv_blocks() { return kv_blocks_; }
   const SequenceBlocks& kv_blocks() const { return kv_blocks_; }
+  // Its KV rows in a paged pool (engine/paged_backend), one per row it holds.
+  std::vector<PagedRowBlocks>& paged_rows() { return paged_rows_; }
   // The result, once finished (moved out: call once).
   GenerationResult take_result();
 
@@ -90,6 +100,8 @@ class Sequence {
   Clock::time_point prefill_end_{};
   std::unique_ptr<BeamGroup> beams_;
   SequenceBlocks kv_blocks_;
+  std::vector<PagedRowBlocks> paged_rows_;
+  size_t preemptions_ = 0;
 };
 
 }  // namespace ortlm::engine

@@ -4,6 +4,7 @@
 
 #include "graph/onnx_summary.hpp"
 #include "model/decoder.hpp"
+#include "model/paged_session.hpp"
 #include "ortlm/model.hpp"
 
 namespace ortlm {
@@ -101,6 +102,7 @@ std::string Model::describe() const {
   }
   out << "attention:     " << attention_fusion_note_ << "\n";
   out << "lm head:       " << lm_head_note_ << "\n";
+  if (paged_) out << "paged kv:      " << paged_->note << "\n";  // once checked (paged_session())
   list_tensors(out, "inputs", layout.inputs);
   list_tensors(out, "outputs", layout.outputs);
   out << "files:\n";

@@ -8,6 +8,7 @@
 #include "model/model_config.hpp"
 #include "model/model_files.hpp"
 #include "model/ort_session.hpp"
+#include "model/paged_session.hpp"
 #include "ortlm/error.hpp"
 
 namespace ortlm {
@@ -129,12 +130,20 @@ std::shared_ptr<Model> Model::load(const fs::path& path, const SessionOptions& o
                                "transposed copy is dropped)"
                              : "as exported" + (sharing.why_not.empty() ? "" : " (" + sharing.why_not + ")");
   model->summary_ = std::make_unique<const graph::OnnxSummary>(summary);
+  model->options_ = options;
   mark_batching(layout, summary);
   model->decoder_ = std::make_unique<const model::Decoder>(
       model::Decoder{std::move(session), std::move(layout), model->config_.context_length});
   if (fs::exists(files.folder / "tokenizer.json") || fs::exists(files.folder / "vocab.json"))
     model->tokenizer_ = Tokenizer::from_path(files.folder);
   return model;
+}
+
+model::PagedSession& Model::paged_session() const {
+  std::call_once(paged_once_, [&] {
+    paged_ = std::make_unique<model::PagedSession>(model::make_paged_session(*this, options_));
+  });
+  return *paged_;
 }
 
 }  // namespace ortlm

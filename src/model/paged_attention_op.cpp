@@ -159,18 +159,19 @@ void PagedAttentionKernel::compute(const Ort::KernelContext& context) {
   if (starts[0] != 0 || starts[rows] != tokens)
     fail(where_ + ": row_starts must run from 0 to the " + std::to_string(tokens) + " packed tokens");
   for (int64_t r = 0; r < rows; ++r) {
-    const std::string row = where_ + ": row " + std::to_string(r);
-    if (starts[r + 1] < starts[r]) fail(row + ": row_starts decrease");
-    if (lengths[r] < 0) fail(row + ": negative cached length " + std::to_string(lengths[r]));
+    // The row's name is built only for an error: this loop runs per row, layer and step.
+    const auto row = [&] { return where_ + ": row " + std::to_string(r); };
+    if (starts[r + 1] < starts[r]) fail(row() + ": row_starts decrease");
+    if (lengths[r] < 0) fail(row() + ": negative cached length " + std::to_string(lengths[r]));
     const int64_t total = int64_t{lengths[r]} + starts[r + 1] - starts[r];
     const int64_t blocks = (total + block_size - 1) / block_size;
     if (blocks > width)
-      fail(row + ": position " + std::to_string(total - 1) + " is beyond its block table (" +
+      fail(row() + ": position " + std::to_string(total - 1) + " is beyond its block table (" +
            std::to_string(width) + " blocks of " + std::to_string(block_size) + " tokens)");
     for (int64_t b = 0; b < blocks; ++b) {
       const int32_t id = table[r * width + b];
       if (id < 0 || id >= pool->num_blocks())
-        fail(row + ": block table entry " + std::to_string(b) + " is block " + std::to_string(id) +
+        fail(row() + ": block table entry " + std::to_string(b) + " is block " + std::to_string(id) +
              ", outside the pool's " + std::to_string(pool->num_blocks()) + " blocks");
     }
   }

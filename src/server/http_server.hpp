@@ -27,8 +27,11 @@ struct ServerOptions {
   int read_timeout_seconds = 10;
   int write_timeout_seconds = 10;
   bool log_requests = true;  // one line per request on stderr
-  EngineOptions engine{
-      .max_batch_rows = 16, .prefill_chunk = 512, .prefix_cache_mib = 512, .kv_block_size = 16};
+  EngineOptions engine{.max_batch_rows = 16,
+                       .prefill_chunk = 512,
+                       .prefix_cache_mib = 512,
+                       .kv_block_size = 16,
+                       .kv_cache = KvCacheKind::automatic};
 };
 
 class HttpServer {

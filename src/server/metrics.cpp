@@ -84,13 +84,17 @@ std::string Metrics::render(const EngineStats& e, size_t requests_in_flight) con
   metric(out, "ortlm_prefix_cache_hit_rate", "gauge", "Share of prompt tokens found in the prefix cache.",
          e.prompt_tokens ? static_cast<double>(e.cached_prompt_tokens) / static_cast<double>(e.prompt_tokens)
                          : 0.0);
-  metric(out, "ortlm_kv_blocks_used", "gauge", "Prefix-cache KV blocks referenced by running sequences.",
-         e.blocks_used);
-  metric(out, "ortlm_kv_blocks_cached", "gauge", "Prefix-cache KV blocks kept for reuse, evictable.",
+  metric(out, "ortlm_kv_blocks_used", "gauge",
+         "KV blocks referenced by running sequences (the paged pool, or the prefix cache's).", e.blocks_used);
+  metric(out, "ortlm_kv_blocks_cached", "gauge", "KV blocks kept for reuse by the prefix cache, evictable.",
          e.blocks_cached);
-  metric(out, "ortlm_kv_blocks_free", "gauge", "Prefix-cache KV blocks free.", e.blocks_free);
+  metric(out, "ortlm_kv_blocks_free", "gauge", "KV blocks free.", e.blocks_free);
   metric(out, "ortlm_kv_blocks_evicted_total", "counter", "Cached KV blocks evicted to make room.",
          static_cast<double>(e.blocks_evicted));
+  metric(out, "ortlm_kv_paged", "gauge", "1 when the KV lives in a paged block pool, 0 when in dense rows.",
+         e.paged ? 1.0 : 0.0);
+  metric(out, "ortlm_sequences_preempted_total", "counter",
+         "Sequences preempted for want of KV blocks, recomputed later.", static_cast<double>(e.preemptions));
   std::lock_guard lock(mutex_);
   metric(out, "ortlm_sequences_cancelled_total", "counter",
          "Sequences cancelled before their end (a client gone, a shutdown).",

@@ -188,6 +188,7 @@ await test('a client that disconnects mid-stream is cancelled and its blocks fre
   }
   assert.equal(m.value('ortlm_sequences_running'), 0);
   assert.equal(m.value('ortlm_kv_blocks_used'), 0);
+  assert.equal(m.value('ortlm_kv_paged'), 1, 'serve pages the bundled Llama model\'s KV (--kv auto)');
   assert.ok(m.value('ortlm_sequences_cancelled_total') >= 1);
   assert.match(m.text, /ortlm_time_to_first_token_seconds_count [1-9]/);
 });

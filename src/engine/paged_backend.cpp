@@ -1,0 +1,217 @@
+#include "engine/paged_backend.hpp"
+
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+#include <string>
+
+#include "ortlm/error.hpp"
+
+namespace ortlm::engine {
+
+namespace {
+
+// The pool: room for the running sequences (EngineOptions::kv_cache_mib) plus the prefix cache.
+int32_t pool_blocks(const model::IoLayout& layout, const EngineOptions& options, int32_t context_length) {
+  const size_t per_token = layout.kv.size() * 2 * static_cast<size_t>(std::max<int64_t>(layout.kv_heads, 1)) *
+                           static_cast<size_t>(std::max<int64_t>(layout.head_size, 1)) *
+                           model::element_size(layout.kv_type);
+  const size_t one_context = per_token * static_cast<size_t>(std::max(context_length, 1));
+  size_t running = static_cast<size_t>(options.kv_cache_mib) << 20;
+  if (running == 0)
+    running = std::clamp(one_context * static_cast<size_t>(options.max_batch_rows), one_context,
+                         std::max<size_t>(size_t{1} << 30, one_context));
+  const size_t bytes = running + (static_cast<size_t>(options.prefix_cache_mib) << 20);
+  const size_t per_block = per_token * static_cast<size_t>(options.kv_block_size);
+  return static_cast<int32_t>(std::clamp<size_t>(bytes / per_block, 1, std::numeric_limits<int32_t>::max()));
+}
+
+int64_t blocks_for(int64_t positions, int32_t block_size) {
+  return (positions + block_size - 1) / block_size;
+}
+
+}  // namespace
+
+PagedBackend::PagedBackend(Ort::Session& session, const model::Decoder& decoder, const EngineOptions& options)
+    : context_length_(decoder.context_length),
+      prefill_budget_(options.prefill_chunk),
+      prefix_caching_(options.prefix_cache_mib > 0),
+      pool_(decoder.layout, options.kv_block_size,
+            pool_blocks(decoder.layout, options, decoder.context_length)),
+      blocks_(pool_.num_blocks(), options.kv_block_size),
+      tables_(blocks_, pool_),
+      runner_(session, decoder.layout, decoder.context_length, pool_) {}
+
+void PagedBackend::step(Scheduler& scheduler, StepSink& sink) {
+  reserve_decode_rows(scheduler, sink);
+  const size_t running_rows = scheduler.rows();
+  scheduler.admit([&](Sequence& s) { return reserve_prompt(s, running_rows, scheduler); });
+  if (!scheduler.running().empty() || !scheduler.admitted().empty()) run(scheduler, sink);
+}
+
+void PagedBackend::reserve_decode_rows(Scheduler& scheduler, StepSink& sink) {
+  const auto& running = scheduler.running();
+  for (size_t i = 0; i < running.size();) {
+    Sequence* s = running[i];
+    bool preempted = false;
+    for (PagedRowBlocks& row : s->paged_rows()) {
+      while (!preempted && !tables_.reserve(row, int64_t{row.cached} + 1)) {
+        // The newest sequence that can be recomputed makes room (this one included).
+        const auto victim = std::find_if(running.rbegin(), running.rend() - static_cast<std::ptrdiff_t>(i),
+                                         [](const Sequence* r) { return r->beams() == nullptr; });
+        if (victim == running.rend() - static_cast<std::ptrdiff_t>(i)) {
+          sink.fail({&s, 1}, "the paged KV pool (" + std::to_string(pool_.num_blocks()) + " blocks of " +
+                                 std::to_string(pool_.block_size()) +
+                                 " tokens) has no room left for this beam search: raise kv_cache_mib");
+          break;
+        }
+        preempted = *victim == s;
+        preempt(scheduler, *victim);
+      }
+      if (preempted || s->status() == SequenceStatus::finished) break;
+    }
+    if (!preempted) ++i;  // else running[i] is the next sequence now
+  }
+}
+
+bool PagedBackend::reserve_prompt(Sequence& s, size_t running_rows, Scheduler& scheduler) {
+  const auto tokens = s.tokens();
+  const auto size = static_cast<int64_t>(tokens.size());
+  if (blocks_for(size + 1, pool_.block_size()) > pool_.num_blocks()) {
+    s.finish(StopReason::error, "the paged KV pool (" + std::to_string(pool_.num_blocks()) + " blocks of " +
+                                    std::to_string(pool_.block_size()) + " tokens) cannot hold " +
+                                    std::to_string(size + 1) + " positions: raise kv_cache_mib");
+    scheduler.note_waiting_finished();
+    return false;
+  }
+  auto& rows = s.paged_rows();
+  rows.assign(1, {});
+  PagedRowBlocks& row = rows[0];
+  // The last token is always computed: its logits start (or resume) the generation.
+  if (prefix_caching_)
+    tables_.take_prefix(row, tokens, static_cast<size_t>(size - 1) / static_cast<size_t>(pool_.block_size()));
+  const int64_t needed = blocks_for(size, pool_.block_size()) - static_cast<int64_t>(row.blocks.size());
+  if (blocks_.available() < needed + static_cast<int64_t>(running_rows) || !tables_.reserve(row, size)) {
+    tables_.release(rows);
+    return false;
+  }
+  if (s.preemptions() == 0) {
+    prompt_tokens_ += tokens.size();
+    cached_prompt_tokens_ += static_cast<uint64_t>(row.cached);
+  }
+  return true;
+}
+
+void PagedBackend::preempt(Scheduler& scheduler, Sequence* sequence) {
+  tables_.release(sequence->paged_rows());
+  scheduler.preempt(sequence);
+  ++preemptions_;
+}
+
+void PagedBackend::run(Scheduler& scheduler, StepSink& sink) {
+  batch_.rows.clear();
+  decoding_.clear();
+  for (Sequence* s : scheduler.running()) {
+    if (s->status() == SequenceStatus::finished) continue;  // failed for want of blocks
+    decoding_.push_back(s);
+    const BeamGroup* beams = s->beams();
+    auto& rows = s->paged_rows();
+    for (size_t r = 0; r < rows.size(); ++r)
+      batch_.rows.push_back({.tokens = beams ? beams->next_input(r) : s->tokens().last(1),
+                             .cached = rows[r].cached,
+                             .blocks = rows[r].blocks,
+                             .logits = model::LogitsWanted::last});
+  }
+  const size_t decode_rows = batch_.rows.size();
+  const auto& admitted = scheduler.admitted();
+  progress_.clear();
+  prompt_sizes_.clear();
+  for (Sequence* s : admitted) {
+    progress_.push_back(s->paged_rows()[0].cached);
+    prompt_sizes_.push_back(s->tokens().size());  // sampling appends to tokens()
+  }
+  hits_.assign(progress_.begin(), progress_.end());
+  const auto budget =
+      static_cast<size_t>(std::max<int64_t>(int64_t{prefill_budget_} - int64_t(decode_rows), 1));
+  const auto start = Sequence::Clock::now();
+  try {
+    for (bool first = true;; first = false) {
+      // Prefill chunks in arrival order, as far as the budget goes.
+      batch_row_.assign(admitted.size(), SIZE_MAX);
+      size_t left = budget;
+      for (size_t i = 0; i < admitted.size() && left > 0; ++i) {
+        const auto tokens = admitted[i]->tokens().first(prompt_sizes_[i]);
+        const auto done = static_cast<size_t>(progress_[i]);
+        if (done == tokens.size()) continue;
+        const size_t n = std::min(tokens.size() - done, left);
+        left -= n;
+        batch_row_[i] = batch_.rows.size();
+        batch_.rows.push_back(
+            {.tokens = tokens.subspan(done, n),
+             .cached = progress_[i],
+             .blocks = admitted[i]->paged_rows()[0].blocks,
+             .logits = done + n == tokens.size() ? model::LogitsWanted::last : model::LogitsWanted::none});
+      }
+      if (batch_.rows.empty()) break;
+      const model::Logits& logits = runner_.run(batch_);
+      if (first) {
+        for (Sequence* s : decoding_)
+          for (PagedRowBlocks& row : s->paged_rows()) {
+            ++row.cached;
+            if (prefix_caching_ && !s->beams()) tables_.publish(row, s->tokens());
+          }
+        sink.sample(decoding_, logits, 0);
+      }
+      const auto end = Sequence::Clock::now();
+      for (size_t i = 0; i < admitted.size(); ++i) {
+        if (batch_row_[i] == SIZE_MAX) continue;
+        Sequence* s = admitted[i];
+        PagedRowBlocks& row = s->paged_rows()[0];
+        progress_[i] += static_cast<int32_t>(batch_.rows[batch_row_[i]].tokens.size());
+        row.cached = progress_[i];
+        if (static_cast<size_t>(progress_[i]) < prompt_sizes_[i]) continue;
+        if (prefix_caching_) tables_.publish(row, s->tokens());
+        s->mark_prefill(start, end, static_cast<size_t>(hits_[i]));
+        sink.sample({&s, 1}, logits, batch_row_[i]);
+      }
+      batch_.rows.clear();
+    }
+  } catch (const Error& e) {
+    sink.fail(decoding_, e.what());
+    sink.fail(admitted, e.what());
+    scheduler.drop_admitted();
+    return;
+  }
+  scheduler.join();
+}
+
+void PagedBackend::drop_finished(Scheduler& scheduler, std::vector<Sequence*>& dropped) {
+  for (Sequence* s : scheduler.running()) {
+    if (s->status() == SequenceStatus::finished) {
+      tables_.release(s->paged_rows());
+    } else if (BeamGroup* beams = s->beams()) {
+      const auto sources = beams->source_rows();
+      bool same = sources.size() == s->paged_rows().size();
+      for (size_t r = 0; r < sources.size() && same; ++r) same = sources[r] == static_cast<int32_t>(r);
+      if (!same) tables_.fork(s->paged_rows(), sources);
+    }
+  }
+  bool changed = false;
+  scheduler.drop_finished(kept_rows_, changed, dropped);
+}
+
+void PagedBackend::release(Sequence& sequence) { tables_.release(sequence.paged_rows()); }
+
+void PagedBackend::add_stats(EngineStats& stats) const {
+  stats.prompt_tokens += prompt_tokens_;
+  stats.cached_prompt_tokens += cached_prompt_tokens_;
+  stats.paged = true;
+  stats.preemptions += preemptions_;
+  const auto blocks = blocks_.stats();
+  stats.blocks_used = blocks.used;
+  stats.blocks_cached = blocks.cached;
+  stats.blocks_free = blocks.free;
+  stats.blocks_evicted = blocks.evictions;
+}
+
+}  // namespace ortlm::engine
