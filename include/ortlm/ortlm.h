@@ -53,10 +53,10 @@
 #include <stdint.h>
 
 #define ORTLM_VERSION_MAJOR 0
-#define ORTLM_VERSION_MINOR 3
+#define ORTLM_VERSION_MINOR 4
 #define ORTLM_VERSION_PATCH 0
 /* Incremented with every addition to this API (functions, enum values, struct fields). */
-#define ORTLM_API_VERSION 3
+#define ORTLM_API_VERSION 4
 
 /* Every function is exported from libortlm.so even if the library is built with hidden visibility. */
 #if defined(__GNUC__) || defined(__clang__)
@@ -265,11 +265,36 @@ ORTLM_API ortlm_status ortlm_generate_text(ortlm_generator* generator, const cha
 
 typedef struct ortlm_engine ortlm_engine;
 
+/* Where running sequences keep their KV (API version 4; docs/serving.md). */
+typedef enum ortlm_kv_cache {
+  ORTLM_KV_CACHE_DENSE = 0, /* the exported graph's dense tensors; every model */
+  ORTLM_KV_CACHE_PAGED = 1, /* blocks read in place by ortlm's attention operator (Llama-family graphs;
+                               a second session of the model); ortlm_engine_create fails otherwise */
+  ORTLM_KV_CACHE_AUTO = 2   /* paged where the graph allows it, else dense */
+} ortlm_kv_cache;
+
 typedef struct ortlm_engine_options {
   size_t struct_size;
   int32_t max_batch_rows; /* sequences per forward pass, [1, 256]; default 16 */
   int32_t prefill_chunk;  /* prompt tokens per prefill pass, all rows together, >= 1; default 512 */
+  /* API version 4: */
+  int32_t prefix_cache_mib; /* prefix cache memory in MiB, 0 = off (default) */
+  int32_t kv_block_size;    /* KV block size in tokens, [1, 1024]; default 16 */
+  int32_t kv_cache;         /* an ortlm_kv_cache; default ORTLM_KV_CACHE_DENSE */
+  int32_t kv_cache_mib;     /* paged KV memory for running sequences in MiB; 0 (default) = auto */
 } ortlm_engine_options;
+
+/* What an engine is doing (API version 4), for monitoring. */
+typedef struct ortlm_engine_stats {
+  size_t struct_size;
+  uint64_t waiting, running;     /* requests queued, and being generated */
+  uint64_t prompt_tokens;        /* prompt tokens of admitted requests, since the start */
+  uint64_t cached_prompt_tokens; /* of which reused from the prefix cache */
+  uint64_t generated_tokens;
+  int32_t blocks_used, blocks_cached, blocks_free; /* KV blocks (paged pool or prefix cache) */
+  int32_t paged;                                   /* 1 when the KV is paged */
+  uint64_t preemptions;                            /* sequences preempted for want of KV blocks, recomputed */
+} ortlm_engine_stats;
 
 ORTLM_API ortlm_status ortlm_engine_options_init(ortlm_engine_options* options, size_t struct_size);
 /* `options` may be NULL (defaults). The engine keeps the model's weights alive. */
@@ -294,6 +319,8 @@ ORTLM_API ortlm_status ortlm_engine_abort(ortlm_engine* engine, uint64_t request
 ORTLM_API ortlm_status ortlm_engine_step(ortlm_engine* engine, int* out_has_unfinished);
 /* The next finished request's result (a new result to free), in finishing order; *out_result is
  * NULL (and ORTLM_OK) when none is waiting. */
+/* Fills `stats` (struct_size set by the caller: sizeof(ortlm_engine_stats) of its headers). */
+ORTLM_API ortlm_status ortlm_engine_get_stats(const ortlm_engine* engine, ortlm_engine_stats* stats);
 ORTLM_API ortlm_status ortlm_engine_take_finished(ortlm_engine* engine, uint64_t* out_request_id,
                                                   ortlm_result** out_result);
 

@@ -22,14 +22,32 @@ namespace {
 
 constexpr size_t kEngineOptionsV1Size = offsetof(ortlm_engine_options, prefill_chunk) + sizeof(int32_t);
 
+// Whether a caller's struct of `struct_size` bytes has the field at `offset` of `size` bytes (a
+// caller built against an older API passes a shorter struct: its missing fields keep our defaults).
+bool has_field(size_t struct_size, size_t offset, size_t size) { return struct_size >= offset + size; }
+#define ORTLM_HAS(c, field) \
+  has_field((c)->struct_size, offsetof(ortlm_engine_options, field), sizeof((c)->field))
+
 EngineOptions engine_options(const ortlm_engine_options* c, const char* fn) {
   EngineOptions options;
   if (!c) return options;
   check_struct_size(c->struct_size, kEngineOptionsV1Size, sizeof(ortlm_engine_options), fn, "options");
   options.max_batch_rows = c->max_batch_rows;
   options.prefill_chunk = c->prefill_chunk;
+  if (ORTLM_HAS(c, prefix_cache_mib)) options.prefix_cache_mib = c->prefix_cache_mib;
+  if (ORTLM_HAS(c, kv_block_size)) options.kv_block_size = c->kv_block_size;
+  if (ORTLM_HAS(c, kv_cache)) {
+    if (c->kv_cache < ORTLM_KV_CACHE_DENSE || c->kv_cache > ORTLM_KV_CACHE_AUTO)
+      fail(ORTLM_ERROR_INVALID_ARGUMENT, std::string(fn) + ": options->kv_cache " +
+                                             std::to_string(c->kv_cache) + " is not an ortlm_kv_cache");
+    options.kv_cache = c->kv_cache == ORTLM_KV_CACHE_PAGED  ? KvCacheKind::paged
+                       : c->kv_cache == ORTLM_KV_CACHE_AUTO ? KvCacheKind::automatic
+                                                            : KvCacheKind::dense;
+  }
+  if (ORTLM_HAS(c, kv_cache_mib)) options.kv_cache_mib = c->kv_cache_mib;
   return options;
 }
+#undef ORTLM_HAS
 
 }  // namespace
 }  // namespace ortlm::capi
@@ -74,6 +92,10 @@ ortlm_status ortlm_engine_options_init(ortlm_engine_options* options, size_t str
     ortlm_engine_options c{};
     c.max_batch_rows = defaults.max_batch_rows;
     c.prefill_chunk = defaults.prefill_chunk;
+    c.prefix_cache_mib = defaults.prefix_cache_mib;
+    c.kv_block_size = defaults.kv_block_size;
+    c.kv_cache = ORTLM_KV_CACHE_DENSE;
+    c.kv_cache_mib = defaults.kv_cache_mib;
     write_defaults(options, struct_size, c, kEngineOptionsV1Size, "ortlm_engine_options_init");
   });
 }
@@ -112,6 +134,26 @@ ortlm_status ortlm_engine_add_request_text(ortlm_engine* engine, const char* pro
   if (checked != ORTLM_OK) return checked;
   const std::string_view text(prompt ? prompt : "", prompt_length);
   return add_request(fn, engine, {}, &text, options, callback, user_data, out_request_id);
+}
+
+ortlm_status ortlm_engine_get_stats(const ortlm_engine* engine, ortlm_engine_stats* stats) {
+  constexpr const char* fn = "ortlm_engine_get_stats";
+  return guard(ORTLM_ERROR_INVALID_ARGUMENT, [&] {
+    const ortlm_engine& e = require(engine, fn, "engine");
+    ortlm_engine_stats& out = require(stats, fn, "stats");
+    check_struct_size(out.struct_size, sizeof(ortlm_engine_stats), sizeof(ortlm_engine_stats), fn, "stats");
+    const EngineStats s = e.engine.stats();
+    out.waiting = s.waiting;
+    out.running = s.running;
+    out.prompt_tokens = s.prompt_tokens;
+    out.cached_prompt_tokens = s.cached_prompt_tokens;
+    out.generated_tokens = s.generated_tokens;
+    out.blocks_used = s.blocks_used;
+    out.blocks_cached = s.blocks_cached;
+    out.blocks_free = s.blocks_free;
+    out.paged = s.paged ? 1 : 0;
+    out.preemptions = s.preemptions;
+  });
 }
 
 ortlm_status ortlm_engine_abort(ortlm_engine* engine, uint64_t request_id) {

@@ -202,6 +202,59 @@ static void test_engine_errors(ortlm_model* model) {
   ortlm_engine_free(NULL);
 }
 
+/* API version 4: paged KV with a prefix cache gives the reference ids; stats report it; a caller built
+ * against API version 2 (a shorter options struct) still gets the defaults for the new fields. */
+static void test_paged(ortlm_model* model, const reference* ref) {
+  ortlm_engine_options options;
+  REQUIRE_OK(ortlm_engine_options_init(&options, sizeof options));
+  CHECK(options.kv_cache == ORTLM_KV_CACHE_DENSE && options.kv_block_size == 16 &&
+        options.prefix_cache_mib == 0);
+  options.kv_cache = ORTLM_KV_CACHE_PAGED;
+  options.prefix_cache_mib = 4;
+  options.kv_block_size = 4;
+  ortlm_engine* engine = NULL;
+  REQUIRE_OK(ortlm_engine_create(model, &options, &engine));
+  const ortlm_generation_options greedy = greedy_options(kGreedyTokens);
+  uint64_t ids[2] = {0, 0};
+  for (int i = 0; i < 2; ++i) { /* the second, a step later, finds the first's prompt blocks */
+    CHECK_OK(
+        ortlm_engine_add_request(engine, ref->prompt_ids, ref->prompt_count, &greedy, NULL, NULL, &ids[i]));
+    CHECK_OK(ortlm_engine_step(engine, NULL));
+  }
+  run_to_completion(engine);
+  for (;;) {
+    uint64_t id = 0;
+    ortlm_result* result = NULL;
+    CHECK_OK(ortlm_engine_take_finished(engine, &id, &result));
+    if (!result) break;
+    const int32_t* new_ids = NULL;
+    size_t count = 0;
+    CHECK_OK(ortlm_result_new_ids(result, &new_ids, &count));
+    CHECK(count == kGreedyTokens && same_ids(new_ids, ref->new_ids, kGreedyTokens));
+    ortlm_result_free(result);
+  }
+  ortlm_engine_stats stats;
+  memset(&stats, 0, sizeof stats);
+  CHECK_STATUS(ortlm_engine_get_stats(engine, &stats), ORTLM_ERROR_INVALID_ARGUMENT); /* struct_size 0 */
+  stats.struct_size = sizeof stats;
+  CHECK_OK(ortlm_engine_get_stats(engine, &stats));
+  CHECK(stats.paged == 1 && stats.running == 0 && stats.blocks_used == 0 && stats.blocks_cached > 0);
+  CHECK(stats.generated_tokens == 2 * kGreedyTokens && stats.cached_prompt_tokens > 0);
+  ortlm_engine_free(engine);
+
+  options.kv_cache = 7;
+  CHECK_STATUS(ortlm_engine_create(model, &options, &engine), ORTLM_ERROR_INVALID_ARGUMENT);
+  CHECK_ERROR_MENTIONS("kv_cache");
+  /* An API-version-2 caller's struct ends after prefill_chunk: its engine is dense, without a cache. */
+  options.kv_cache = ORTLM_KV_CACHE_PAGED;
+  options.struct_size = offsetof(ortlm_engine_options, prefill_chunk) + sizeof(int32_t);
+  REQUIRE_OK(ortlm_engine_create(model, &options, &engine));
+  stats.struct_size = sizeof stats;
+  CHECK_OK(ortlm_engine_get_stats(engine, &stats));
+  CHECK(stats.paged == 0);
+  ortlm_engine_free(engine);
+}
+
 int main(int argc, char** argv) {
   if (argc != 2) {
     fprintf(stderr, "usage: %s MODEL_FOLDER\n", argv[0]);
@@ -214,6 +267,7 @@ int main(int argc, char** argv) {
   test_batch(model, &ref);
   test_beams(model, &ref);
   test_engine_errors(model);
+  test_paged(model, &ref);
   ortlm_model_free(model);
   if (failures) {
     fprintf(stderr, "%d check(s) failed\n", failures);
