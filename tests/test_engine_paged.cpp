@@ -119,21 +119,31 @@ TEST(PagedEngine, BeamSearchSharesBlocksAndMatchesTheDensePath) {
   EXPECT_EQ(engine.stats().blocks_used, 0);
 }
 
-// Prompts longer than the token budget are prefilled over several packed passes in one step, the
-// running rows' decode token riding in the first.
+// Prompts longer than the token budget are prefilled in chunks over several steps, each step's pass
+// also carrying one token of every running row: the running ones never stall.
 TEST(PagedEngine, LongPromptsArrivingWhileOthersDecode) {
   const auto requests = prompts(4, 90);
   const auto options = greedy(12);
   const auto expected = alone(requests, options);
-  Engine engine(
-      bundled(),
-      {.max_batch_rows = 4, .prefill_chunk = 32, .kv_block_size = 16, .kv_cache = KvCacheKind::paged});
+  Engine engine(bundled(),
+                {.max_batch_rows = 4, .prefill_chunk = 32, .kv_block_size = 16, .kv_cache = KvCacheKind::paged});
   std::map<RequestId, size_t> index;
   std::vector<std::vector<int32_t>> got(requests.size());
-  for (size_t i = 0; i < requests.size(); ++i) {
+  size_t first_tokens = 0;
+  index[engine.add_request(requests[0], options, [&](int32_t, std::string_view) {
+    ++first_tokens;
+    return true;
+  })] = 0;
+  while (first_tokens == 0) engine.step();
+  for (size_t i = 1; i < requests.size(); ++i) {
     index[engine.add_request(requests[i], options)] = i;
-    engine.step();
-    engine.step();
+    for (int s = 0; s < 3; ++s) {  // 90 tokens at most 31 a step: 3 steps
+      const size_t before = first_tokens;
+      engine.step();
+      if (before < 12) {
+        EXPECT_EQ(first_tokens, before + 1) << "request " << i << ", step " << s;
+      }
+    }
   }
   while (engine.has_unfinished()) engine.step();
   for (auto& [id, result] : engine.take_finished()) got[index.at(id)] = result.new_ids;

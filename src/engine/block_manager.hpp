@@ -83,6 +83,7 @@ class BlockManager {
 struct PagedRowBlocks {
   std::vector<int32_t> blocks;
   int32_t cached = 0;  // positions whose KV is in the blocks
+  int32_t hit = 0;     // of those, the ones found in the prefix cache when the sequence was admitted
   size_t published = 0;
   BlockHash last_hash = BlockManager::kNoParent;
 };

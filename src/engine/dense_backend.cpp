@@ -74,8 +74,7 @@ void DenseBackend::prefill(Scheduler& scheduler, StepSink& sink) {
     sink.sample(group, *logits, 0);
     kv_.append(prefill_kv_);
   } catch (const Error& e) {
-    sink.fail(group, e.what());
-    scheduler.drop_admitted();
+    sink.fail(group, e.what());  // they leave at the next drop_finished()
     return;
   }
   scheduler.join();

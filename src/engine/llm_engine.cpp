@@ -210,7 +210,7 @@ void Engine::Impl::fail(std::span<engine::Sequence* const> sequences, const std:
 EngineStats Engine::Impl::stats() const {
   EngineStats stats;
   stats.waiting = scheduler_.waiting();
-  stats.running = scheduler_.running().size();
+  stats.running = scheduler_.running().size() + scheduler_.admitted().size();  // prefilling too
   stats.rows = scheduler_.rows();
   stats.generated_tokens = generated_tokens_;
   backend_->add_stats(stats);

@@ -44,9 +44,32 @@ PagedBackend::PagedBackend(Ort::Session& session, const model::Decoder& decoder,
 
 void PagedBackend::step(Scheduler& scheduler, StepSink& sink) {
   reserve_decode_rows(scheduler, sink);
+  // New prompts are admitted while this step's token budget has room beyond the decode rows and the
+  // prompts still being prefilled (admitted ones hold their blocks until they are done).
   const size_t running_rows = scheduler.rows();
-  scheduler.admit([&](Sequence& s) { return reserve_prompt(s, running_rows, scheduler); });
+  int64_t budget = int64_t{prefill_budget_} - static_cast<int64_t>(running_rows);
+  for (Sequence* s : scheduler.admitted())
+    budget -= static_cast<int64_t>(s->tokens().size()) - s->paged_rows()[0].cached;
+  scheduler.admit([&](Sequence& s) {
+    if (budget <= 0 && !scheduler.admitted().empty()) return false;  // one always progresses
+    if (!reserve_prompt(s, running_rows, scheduler)) return false;
+    budget -= static_cast<int64_t>(s.tokens().size()) - s.paged_rows()[0].cached;
+    return true;
+  });
   if (!scheduler.running().empty() || !scheduler.admitted().empty()) run(scheduler, sink);
+}
+
+// The newest sequence that can be recomputed: being prefilled first, then running from the back down
+// to index `first` (those before it already have their blocks for this step). Null if none.
+Sequence* PagedBackend::victim(const Scheduler& scheduler, size_t first) const {
+  const auto recomputable = [](const Sequence* s) { return s->beams() == nullptr; };
+  const auto& admitted = scheduler.admitted();
+  if (const auto it = std::find_if(admitted.rbegin(), admitted.rend(), recomputable); it != admitted.rend())
+    return *it;
+  const auto& running = scheduler.running();
+  const auto end = running.rend() - static_cast<std::ptrdiff_t>(first);
+  const auto it = std::find_if(running.rbegin(), end, recomputable);
+  return it == end ? nullptr : *it;
 }
 
 void PagedBackend::reserve_decode_rows(Scheduler& scheduler, StepSink& sink) {
@@ -56,17 +79,15 @@ void PagedBackend::reserve_decode_rows(Scheduler& scheduler, StepSink& sink) {
     bool preempted = false;
     for (PagedRowBlocks& row : s->paged_rows()) {
       while (!preempted && !tables_.reserve(row, int64_t{row.cached} + 1)) {
-        // The newest sequence that can be recomputed makes room (this one included).
-        const auto victim = std::find_if(running.rbegin(), running.rend() - static_cast<std::ptrdiff_t>(i),
-                                         [](const Sequence* r) { return r->beams() == nullptr; });
-        if (victim == running.rend() - static_cast<std::ptrdiff_t>(i)) {
+        Sequence* const v = victim(scheduler, i);
+        if (!v) {
           sink.fail({&s, 1}, "the paged KV pool (" + std::to_string(pool_.num_blocks()) + " blocks of " +
                                  std::to_string(pool_.block_size()) +
                                  " tokens) has no room left for this beam search: raise kv_cache_mib");
           break;
         }
-        preempted = *victim == s;
-        preempt(scheduler, *victim);
+        preempted = v == s;
+        preempt(scheduler, v);
       }
       if (preempted || s->status() == SequenceStatus::finished) break;
     }
@@ -90,6 +111,7 @@ bool PagedBackend::reserve_prompt(Sequence& s, size_t running_rows, Scheduler& s
   // The last token is always computed: its logits start (or resume) the generation.
   if (prefix_caching_)
     tables_.take_prefix(row, tokens, static_cast<size_t>(size - 1) / static_cast<size_t>(pool_.block_size()));
+  row.hit = row.cached;
   const int64_t needed = blocks_for(size, pool_.block_size()) - static_cast<int64_t>(row.blocks.size());
   if (blocks_.available() < needed + static_cast<int64_t>(running_rows) || !tables_.reserve(row, size)) {
     tables_.release(rows);
@@ -122,70 +144,58 @@ void PagedBackend::run(Scheduler& scheduler, StepSink& sink) {
                              .blocks = rows[r].blocks,
                              .logits = model::LogitsWanted::last});
   }
-  const size_t decode_rows = batch_.rows.size();
+  // Prefill chunks, admission order, as far as the token budget left by the decode rows goes. A
+  // sequence being prefilled generates nothing until it is done, so its tokens() stay its prompt.
   const auto& admitted = scheduler.admitted();
-  progress_.clear();
-  prompt_sizes_.clear();
-  for (Sequence* s : admitted) {
-    progress_.push_back(s->paged_rows()[0].cached);
-    prompt_sizes_.push_back(s->tokens().size());  // sampling appends to tokens()
+  auto left = static_cast<size_t>(std::max<int64_t>(int64_t{prefill_budget_} - int64_t(batch_.rows.size()), 1));
+  batch_row_.assign(admitted.size(), SIZE_MAX);
+  for (size_t i = 0; i < admitted.size() && left > 0; ++i) {
+    const auto tokens = admitted[i]->tokens();
+    const PagedRowBlocks& row = admitted[i]->paged_rows()[0];
+    const auto done = static_cast<size_t>(row.cached);
+    const size_t n = std::min(tokens.size() - done, left);
+    left -= n;
+    batch_row_[i] = batch_.rows.size();
+    batch_.rows.push_back({.tokens = tokens.subspan(done, n),
+                           .cached = row.cached,
+                           .blocks = row.blocks,
+                           .logits = done + n == tokens.size() ? model::LogitsWanted::last : model::LogitsWanted::none});
   }
-  hits_.assign(progress_.begin(), progress_.end());
-  const auto budget =
-      static_cast<size_t>(std::max<int64_t>(int64_t{prefill_budget_} - int64_t(decode_rows), 1));
-  const auto start = Sequence::Clock::now();
+  if (batch_.rows.empty()) return;
+  const model::Logits* logits = nullptr;
   try {
-    for (bool first = true;; first = false) {
-      // Prefill chunks in arrival order, as far as the budget goes.
-      batch_row_.assign(admitted.size(), SIZE_MAX);
-      size_t left = budget;
-      for (size_t i = 0; i < admitted.size() && left > 0; ++i) {
-        const auto tokens = admitted[i]->tokens().first(prompt_sizes_[i]);
-        const auto done = static_cast<size_t>(progress_[i]);
-        if (done == tokens.size()) continue;
-        const size_t n = std::min(tokens.size() - done, left);
-        left -= n;
-        batch_row_[i] = batch_.rows.size();
-        batch_.rows.push_back(
-            {.tokens = tokens.subspan(done, n),
-             .cached = progress_[i],
-             .blocks = admitted[i]->paged_rows()[0].blocks,
-             .logits = done + n == tokens.size() ? model::LogitsWanted::last : model::LogitsWanted::none});
-      }
-      if (batch_.rows.empty()) break;
-      const model::Logits& logits = runner_.run(batch_);
-      if (first) {
-        for (Sequence* s : decoding_)
-          for (PagedRowBlocks& row : s->paged_rows()) {
-            ++row.cached;
-            if (prefix_caching_ && !s->beams()) tables_.publish(row, s->tokens());
-          }
-        sink.sample(decoding_, logits, 0);
-      }
-      const auto end = Sequence::Clock::now();
-      for (size_t i = 0; i < admitted.size(); ++i) {
-        if (batch_row_[i] == SIZE_MAX) continue;
-        Sequence* s = admitted[i];
-        PagedRowBlocks& row = s->paged_rows()[0];
-        progress_[i] += static_cast<int32_t>(batch_.rows[batch_row_[i]].tokens.size());
-        row.cached = progress_[i];
-        if (static_cast<size_t>(progress_[i]) < prompt_sizes_[i]) continue;
-        if (prefix_caching_) tables_.publish(row, s->tokens());
-        s->mark_prefill(start, end, static_cast<size_t>(hits_[i]));
-        sink.sample({&s, 1}, logits, batch_row_[i]);
-      }
-      batch_.rows.clear();
-    }
+    logits = &runner_.run(batch_);
   } catch (const Error& e) {
-    sink.fail(decoding_, e.what());
-    sink.fail(admitted, e.what());
-    scheduler.drop_admitted();
+    sink.fail(decoding_, e.what());  // they leave at the next drop_finished()
+    for (size_t i = 0; i < admitted.size(); ++i)
+      if (batch_row_[i] != SIZE_MAX) sink.fail({&admitted[i], 1}, e.what());
     return;
   }
-  scheduler.join();
+  for (Sequence* s : decoding_)
+    for (PagedRowBlocks& row : s->paged_rows()) {
+      ++row.cached;
+      if (prefix_caching_ && !s->beams()) tables_.publish(row, s->tokens());
+    }
+  sink.sample(decoding_, *logits, 0);
+  const auto end = Sequence::Clock::now();
+  prefilled_.assign(admitted.size(), 0);
+  for (size_t i = 0; i < admitted.size(); ++i) {
+    if (batch_row_[i] == SIZE_MAX) continue;
+    Sequence* s = admitted[i];
+    PagedRowBlocks& row = s->paged_rows()[0];
+    row.cached += static_cast<int32_t>(batch_.rows[batch_row_[i]].tokens.size());
+    if (static_cast<size_t>(row.cached) < s->tokens().size()) continue;
+    if (prefix_caching_) tables_.publish(row, s->tokens());
+    s->mark_prefill(s->admitted_at(), end, static_cast<size_t>(row.hit));
+    sink.sample({&s, 1}, *logits, batch_row_[i]);
+    prefilled_[i] = 1;
+  }
+  scheduler.join(prefilled_);
 }
 
 void PagedBackend::drop_finished(Scheduler& scheduler, std::vector<Sequence*>& dropped) {
+  for (Sequence* s : scheduler.admitted())
+    if (s->status() == SequenceStatus::finished) tables_.release(s->paged_rows());
   for (Sequence* s : scheduler.running()) {
     if (s->status() == SequenceStatus::finished) {
       tables_.release(s->paged_rows());

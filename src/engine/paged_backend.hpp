@@ -37,6 +37,7 @@ class PagedBackend final : public KvBackend {
   // tokens, keeping one block per running row free; false (nothing held) when they do not fit.
   bool reserve_prompt(Sequence& sequence, size_t running_rows, Scheduler& scheduler);
   void preempt(Scheduler& scheduler, Sequence* sequence);
+  Sequence* victim(const Scheduler& scheduler, size_t first) const;
   // The step's passes: decode rows and prefill chunks packed together.
   void run(Scheduler& scheduler, StepSink& sink);
 
@@ -50,11 +51,9 @@ class PagedBackend final : public KvBackend {
   uint64_t prompt_tokens_ = 0, cached_prompt_tokens_ = 0, preemptions_ = 0;
   // Scratch reused every step.
   model::PagedBatch batch_;
-  std::vector<Sequence*> decoding_;   // the sequences whose rows lead the step's first pass
-  std::vector<int32_t> progress_;     // per admitted sequence: its tokens whose KV is computed
-  std::vector<size_t> prompt_sizes_;  // per admitted sequence: its tokens to prefill
-  std::vector<int32_t> hits_;         // per admitted sequence: of those, the ones from the prefix cache
-  std::vector<size_t> batch_row_;     // per admitted sequence: its row in the pass, or SIZE_MAX
+  std::vector<Sequence*> decoding_;  // the sequences whose rows lead the pass
+  std::vector<size_t> batch_row_;    // per admitted sequence: its row in the pass, or SIZE_MAX
+  std::vector<uint8_t> prefilled_;   // per admitted sequence: its prefill is done
   std::vector<int32_t> kept_rows_;
 };
 

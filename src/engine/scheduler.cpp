@@ -9,16 +9,23 @@ void Scheduler::join() {
   admitted_.clear();
 }
 
+void Scheduler::join(std::span<const uint8_t> prefilled) {
+  size_t kept = 0;
+  for (size_t i = 0; i < admitted_.size(); ++i)
+    if (prefilled[i])
+      running_.push_back(admitted_[i]);
+    else
+      admitted_[kept++] = admitted_[i];
+  admitted_.resize(kept);
+}
+
 void Scheduler::preempt(Sequence* sequence) {
   std::erase(running_, sequence);
+  std::erase(admitted_, sequence);
   sequence->preempt();
   waiting_.push_front(sequence);
 }
 
-void Scheduler::drop_admitted() {
-  failed_.insert(failed_.end(), admitted_.begin(), admitted_.end());
-  admitted_.clear();
-}
 
 size_t Scheduler::rows() const {
   size_t rows = 0;
@@ -35,8 +42,11 @@ size_t Scheduler::max_rows() const {
 
 void Scheduler::drop_finished(std::vector<int32_t>& source_rows, bool& changed,
                               std::vector<Sequence*>& dropped) {
-  dropped.insert(dropped.end(), failed_.begin(), failed_.end());
-  failed_.clear();
+  std::erase_if(admitted_, [&](Sequence* s) {
+    if (s->status() != SequenceStatus::finished) return false;
+    dropped.push_back(s);
+    return true;
+  });
   if (waiting_finished_) {
     std::erase_if(waiting_, [&](Sequence* s) {
       if (s->status() != SequenceStatus::finished) return false;

@@ -4,12 +4,15 @@
 // plain sequence takes one row, a beam search num_beams (one for its prompt's prefill, num_beams
 // once it forks). Dense KV: admitted sequences are prefilled together in a pass of their own, then
 // join the running ones, which decode one token per pass. Paged KV: they are admitted only when
-// their blocks can be reserved, their prefill rides in the running ones' decode pass, and a running
-// sequence may be preempted back to the head of the queue when blocks run out. A request wider than
+// their blocks can be reserved, their prefill rides in the running ones' decode passes (in chunks,
+// over several steps when long: they stay admitted until it is done), and a sequence may be
+// preempted back to the head of the queue when blocks run out. A request wider than
 // `max_rows` runs alone: its beams all have one length, so they need no padding, and share a pass even where
 // padded rows cannot. Finished or aborted sequences leave at once, making room for the next.
 #include <cstddef>
+#include <cstdint>
 #include <deque>
+#include <span>
 #include <vector>
 
 #include "engine/sequence.hpp"
@@ -37,14 +40,14 @@ class Scheduler {
   bool admit() {
     return admit([](Sequence&) { return true; });
   }
-  // The sequences admitted by the last admit(), to prefill.
+  // The sequences admitted and not yet running (being prefilled), in admission order.
   const std::vector<Sequence*>& admitted() const { return admitted_; }
   // The admitted sequences join the running ones, after them (their KV rows are appended so).
   void join();
-  // A running sequence goes back to the head of the waiting queue (Sequence::preempt()).
+  // The admitted sequences i with prefilled[i] join the running ones (in order); the others stay.
+  void join(std::span<const uint8_t> prefilled);
+  // A running or admitted sequence goes back to the head of the waiting queue (Sequence::preempt()).
   void preempt(Sequence* sequence);
-  // The admitted sequences (all finished: their prefill failed) leave, at the next drop_finished().
-  void drop_admitted();
   // The running sequences, in KV-row order (each holds Sequence::rows() consecutive rows).
   const std::vector<Sequence*>& running() const { return running_; }
   size_t waiting() const { return waiting_.size(); }
@@ -52,7 +55,7 @@ class Scheduler {
   size_t rows() const;
   // The most rows the running and admitted sequences may hold (beams fork).
   size_t max_rows() const;
-  // Drops finished sequences from the waiting queue and the running ones. Fills `source_rows` with,
+  // Drops finished sequences from the waiting queue, the admitted and the running ones. Fills `source_rows` with,
   // for each KV row of the running sequences that remain, the current row it continues (beams name
   // the rows they fork from, BeamGroup::source_rows()), and `changed` with whether that differs from
   // the rows as they are: the caller then gathers the KV rows so. Appends the sequences dropped to
@@ -61,7 +64,7 @@ class Scheduler {
   void drop_finished(std::vector<int32_t>& source_rows, bool& changed, std::vector<Sequence*>& dropped);
   // A waiting sequence was finished (aborted, or nothing to generate).
   void note_waiting_finished() { waiting_finished_ = true; }
-  bool empty() const { return waiting_.empty() && running_.empty() && admitted_.empty() && failed_.empty(); }
+  bool empty() const { return waiting_.empty() && running_.empty() && admitted_.empty(); }
 
  private:
   size_t max_rows_;
@@ -71,14 +74,13 @@ class Scheduler {
   std::vector<Sequence*> admitted_;
   std::vector<Sequence*> running_;
   std::vector<Sequence*> scratch_;
-  std::vector<Sequence*> failed_;  // admitted, finished before joining
   bool waiting_finished_ = false;
   bool decode_due_ = false;  // a prefill ran last: the running sequences decode next
 };
 
 template <class Fits>
 bool Scheduler::admit(Fits&& fits) {
-  admitted_.clear();
+  const size_t before = admitted_.size();
   if (waiting_.empty() || (prefill_apart_ && decode_due_ && !running_.empty())) {
     decode_due_ = false;
     return false;
@@ -97,7 +99,7 @@ bool Scheduler::admit(Fits&& fits) {
     next->set_running();
     if (alone || one_prefill_at_a_time_) break;
   }
-  decode_due_ = !admitted_.empty();
+  decode_due_ = admitted_.size() > before;
   return decode_due_;
 }
 

@@ -32,7 +32,12 @@ class Sequence {
 
   RequestId id() const { return id_; }
   SequenceStatus status() const { return status_; }
-  void set_running() { status_ = SequenceStatus::running; }
+  void set_running() {
+    status_ = SequenceStatus::running;
+    admitted_at_ = Clock::now();
+  }
+  // When it was last admitted (its prefill started).
+  Clock::time_point admitted_at() const { return admitted_at_; }
   // Back to the waiting queue (paged KV ran out of blocks): its KV is dropped and recomputed from its
   // tokens when it runs again; what it generated and its sampler's state stay.
   void preempt() {
@@ -98,6 +103,7 @@ class Sequence {
   std::string decoded_, piece_;  // per-token scratch, reused
   GenerationResult result_;
   Clock::time_point prefill_end_{};
+  Clock::time_point admitted_at_{};
   std::unique_ptr<BeamGroup> beams_;
   SequenceBlocks kv_blocks_;
   std::vector<PagedRowBlocks> paged_rows_;
