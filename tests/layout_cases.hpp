@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "ortlm/generator.hpp"
 #include "test_support.hpp"
 
 namespace ortlm::test {
@@ -29,6 +30,15 @@ inline std::vector<LayoutCase> layout_cases() {
   out.push_back({"llama-optimum-fp16", test_models() / "llama-optimum-fp16", 2e-2f});
   out.push_back({"tiny-random-gpt2-fp32", shared_models() / "tiny-random-gpt2-fp32", 1e-4f});
   return out;
+}
+
+// Greedy decoding of exactly `max_new_tokens` tokens (EOS does not stop it): the engine tests' oracle runs.
+inline GenerationOptions greedy(int32_t max_new_tokens) {
+  GenerationOptions options;
+  options.greedy = true;
+  options.stop_at_eos = false;
+  options.max_new_tokens = max_new_tokens;
+  return options;
 }
 
 // `n` deterministic token ids below `vocab`; `salt` makes different prompts.

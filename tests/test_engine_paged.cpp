@@ -13,13 +13,7 @@
 namespace ortlm {
 namespace {
 
-GenerationOptions greedy(int32_t max_new_tokens) {
-  GenerationOptions options;
-  options.greedy = true;
-  options.stop_at_eos = false;
-  options.max_new_tokens = max_new_tokens;
-  return options;
-}
+using test::greedy;
 
 std::shared_ptr<Model> bundled() {
   static const auto model = Model::load(test::bundled_model());
@@ -125,8 +119,9 @@ TEST(PagedEngine, LongPromptsArrivingWhileOthersDecode) {
   const auto requests = prompts(4, 90);
   const auto options = greedy(12);
   const auto expected = alone(requests, options);
-  Engine engine(bundled(),
-                {.max_batch_rows = 4, .prefill_chunk = 32, .kv_block_size = 16, .kv_cache = KvCacheKind::paged});
+  Engine engine(
+      bundled(),
+      {.max_batch_rows = 4, .prefill_chunk = 32, .kv_block_size = 16, .kv_cache = KvCacheKind::paged});
   std::map<RequestId, size_t> index;
   std::vector<std::vector<int32_t>> got(requests.size());
   size_t first_tokens = 0;

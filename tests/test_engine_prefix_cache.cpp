@@ -20,13 +20,7 @@ std::vector<int32_t> concat(std::vector<int32_t> a, const std::vector<int32_t>& 
   return a;
 }
 
-GenerationOptions greedy(int32_t max_new_tokens) {
-  GenerationOptions options;
-  options.greedy = true;
-  options.stop_at_eos = false;
-  options.max_new_tokens = max_new_tokens;
-  return options;
-}
+using test::greedy;
 
 class PrefixCache : public ::testing::TestWithParam<std::tuple<Case, KvCacheKind>> {};
 

@@ -147,7 +147,8 @@ void PagedBackend::run(Scheduler& scheduler, StepSink& sink) {
   // Prefill chunks, admission order, as far as the token budget left by the decode rows goes. A
   // sequence being prefilled generates nothing until it is done, so its tokens() stay its prompt.
   const auto& admitted = scheduler.admitted();
-  auto left = static_cast<size_t>(std::max<int64_t>(int64_t{prefill_budget_} - int64_t(batch_.rows.size()), 1));
+  auto left =
+      static_cast<size_t>(std::max<int64_t>(int64_t{prefill_budget_} - int64_t(batch_.rows.size()), 1));
   batch_row_.assign(admitted.size(), SIZE_MAX);
   for (size_t i = 0; i < admitted.size() && left > 0; ++i) {
     const auto tokens = admitted[i]->tokens();
@@ -156,10 +157,11 @@ void PagedBackend::run(Scheduler& scheduler, StepSink& sink) {
     const size_t n = std::min(tokens.size() - done, left);
     left -= n;
     batch_row_[i] = batch_.rows.size();
-    batch_.rows.push_back({.tokens = tokens.subspan(done, n),
-                           .cached = row.cached,
-                           .blocks = row.blocks,
-                           .logits = done + n == tokens.size() ? model::LogitsWanted::last : model::LogitsWanted::none});
+    batch_.rows.push_back(
+        {.tokens = tokens.subspan(done, n),
+         .cached = row.cached,
+         .blocks = row.blocks,
+         .logits = done + n == tokens.size() ? model::LogitsWanted::last : model::LogitsWanted::none});
   }
   if (batch_.rows.empty()) return;
   const model::Logits* logits = nullptr;

@@ -26,7 +26,6 @@ void Scheduler::preempt(Sequence* sequence) {
   waiting_.push_front(sequence);
 }
 
-
 size_t Scheduler::rows() const {
   size_t rows = 0;
   for (const Sequence* s : running_) rows += s->rows();

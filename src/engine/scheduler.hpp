@@ -55,12 +55,12 @@ class Scheduler {
   size_t rows() const;
   // The most rows the running and admitted sequences may hold (beams fork).
   size_t max_rows() const;
-  // Drops finished sequences from the waiting queue, the admitted and the running ones. Fills `source_rows` with,
-  // for each KV row of the running sequences that remain, the current row it continues (beams name
-  // the rows they fork from, BeamGroup::source_rows()), and `changed` with whether that differs from
-  // the rows as they are: the caller then gathers the KV rows so. Appends the sequences dropped to
-  // `dropped`. Only the running sequences are scanned, and the waiting queue once
-  // note_waiting_finished() said a waiting sequence finished: a step costs nothing per queued request.
+  // Drops finished sequences from the waiting queue, the admitted and the running ones. Fills `source_rows`
+  // with, for each KV row of the running sequences that remain, the current row it continues (beams name the
+  // rows they fork from, BeamGroup::source_rows()), and `changed` with whether that differs from the rows as
+  // they are: the caller then gathers the KV rows so. Appends the sequences dropped to `dropped`. Only the
+  // running sequences are scanned, and the waiting queue once note_waiting_finished() said a waiting sequence
+  // finished: a step costs nothing per queued request.
   void drop_finished(std::vector<int32_t>& source_rows, bool& changed, std::vector<Sequence*>& dropped);
   // A waiting sequence was finished (aborted, or nothing to generate).
   void note_waiting_finished() { waiting_finished_ = true; }
