@@ -512,9 +512,9 @@ def gen_llama_merged(out):
                               merged=True)
 
 
-def gen_genai_gqa(out):
+def gen_genai_gqa(out, name="genai-gqa"):
     cfg = LLAMA_TEST
-    d = write_llama_folder(out, "genai-gqa", cfg, 5, model_file="model.onnx", gqa=True)
+    d = write_llama_folder(out, name, cfg, 5, model_file="model.onnx", gqa=True)
     os.remove(os.path.join(d, "config.json"))  # GenAI folders carry genai_config.json instead
     os.remove(os.path.join(d, "generation_config.json"))
     write_json(os.path.join(d, "genai_config.json"), {"model": {
@@ -618,6 +618,9 @@ def folder_size(d):
 
 
 def main():
+    import quantized_test_models  # other tools' quantized layouts, built on this file's pieces
+
+    TESTS.update(quantized_test_models.TESTS)
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", required=True, help="output folder (one subfolder per model)")
     ap.add_argument("--tests", action="store_true", help="generate the small test models (default)")
