@@ -129,6 +129,36 @@ TEST(AttentionFusion, ProbeRejectsARewriteThatDiffers) {
   EXPECT_GT(model::probe_difference(original, wrong, layout), 1e-3);
 }
 
+// A model whose MatMulNBits compute with int8 activations (accuracy_level 4): the probe judges the
+// rewrite on copies computing in float32, so a right rewrite is kept (on deep models int8 rounding
+// alone moved the outputs ~1e-2 and refused it) and a wrong one is still refused.
+TEST(AttentionFusion, ProbeJudgesInt8ActivationModelsInFloat32) {
+  const auto model = Model::load(model_path("llama-q4-int8"), with_fusion(AttentionFusion::never));
+  const auto& layout = model->decoder().layout;
+  const auto graph = graph::OnnxGraph::load(model->onnx_path());
+  ASSERT_EQ(
+      graph.summary().quantization.count("MatMulNBits (4 bits, block 32, accuracy level 4, zero points)"),
+      1u);
+  graph::AttentionGeometry geometry{.num_heads = 4,
+                                    .kv_heads = layout.kv_heads,
+                                    .head_size = layout.head_size,
+                                    .max_positions = model->config().context_length};
+  auto plan = model::plan_fusion(graph, layout, geometry, 17);
+  ASSERT_EQ(plan.layers, 2u) << plan.why_not;
+  auto original = model::create_session(model->onnx_path(), {});
+  std::string why_not;
+  auto kept = model::verified_session(graph, plan.edit, original, layout, {}, why_not);
+  ASSERT_TRUE(kept.has_value()) << why_not;
+  // The kept session is the rewrite as stored (int8 activations), close to the original.
+  EXPECT_LE(model::probe_difference(original, *kept, layout), 0.05);
+
+  for (auto& node : plan.edit.added)
+    for (auto& attribute : node.attributes)
+      if (attribute.name == "alpha") *attribute.f *= 2;
+  EXPECT_FALSE(model::verified_session(graph, plan.edit, original, layout, {}, why_not).has_value());
+  EXPECT_NE(why_not.find("differ from the original"), std::string::npos) << why_not;
+}
+
 // A model whose weights are external data, rewritten (streamed) to a file in another folder beside
 // a copy of its .onnx_data: the external tensors stay references to that file, and ONNX Runtime
 // loads the rewrite from there and computes what the original computes.

@@ -65,6 +65,42 @@ std::vector<Ort::Value> run(Ort::Session& session, ProbeInputs& in, const std::v
                      outputs.data(), outputs.size());
 }
 
+// MatMulNBits with accuracy_level 4 round its activations to int8 per block, so float32 rounding of
+// ~1e-7 before one of them can flip a level and move the logits by ~1e-2: the probe could not tell a
+// correct rewrite from a wrong one. The probe's graphs therefore compute those MatMulNBits with
+// float32 activations (accuracy_level 1, the same weights); `edit` plus these copies is the probe's
+// version of the edited graph. Empty when the graph has no such node.
+graph::GraphEdit float_activation_matmuls(const graph::OnnxGraph& graph, const graph::GraphEdit& edit) {
+  graph::GraphEdit exact;
+  for (size_t i = 0; i < graph.nodes().size(); ++i) {
+    const graph::GraphNode& n = graph.nodes()[i];
+    const auto* level = n.attribute("accuracy_level");
+    if (!n.is("MatMulNBits", "com.microsoft") || !level || !level->i || *level->i <= 1 ||
+        edit.removed.count(i))
+      continue;
+    graph::GraphNode copy = n;
+    copy.encoded = {};
+    for (auto& a : copy.attributes)
+      if (a.name == "accuracy_level") a.i = 1;
+    exact.removed.insert(i);
+    exact.added.push_back(std::move(copy));
+  }
+  return exact;
+}
+
+graph::GraphEdit merged(graph::GraphEdit edit, const graph::GraphEdit& also) {
+  edit.removed.insert(also.removed.begin(), also.removed.end());
+  edit.added.insert(edit.added.end(), also.added.begin(), also.added.end());
+  edit.added_initializers.insert(also.added_initializers.begin(), also.added_initializers.end());
+  edit.removed_initializers.insert(also.removed_initializers.begin(), also.removed_initializers.end());
+  edit.opsets.insert(also.opsets.begin(), also.opsets.end());
+  edit.removed_inputs.insert(also.removed_inputs.begin(), also.removed_inputs.end());
+  edit.removed_outputs.insert(also.removed_outputs.begin(), also.removed_outputs.end());
+  edit.added_inputs.insert(edit.added_inputs.end(), also.added_inputs.begin(), also.added_inputs.end());
+  edit.added_outputs.insert(edit.added_outputs.end(), also.added_outputs.begin(), also.added_outputs.end());
+  return edit;
+}
+
 }  // namespace
 
 graph::AttentionFusionPlan plan_fusion(const graph::OnnxGraph& graph, const IoLayout& layout,
@@ -119,9 +155,22 @@ std::optional<Ort::Session> verified_session(const graph::OnnxGraph& graph, cons
   // Any failure (a pattern misread, ONNX Runtime rejecting the rewrite, the probe failing) keeps
   // the exported graph, which is already loaded and known to work.
   try {
-    Ort::Session rewritten = create_session_from_bytes(graph.serialize(edit), graph.path(), options);
-    const double difference = probe_difference(original, rewritten, layout);
-    if (difference <= kTolerance) return rewritten;
+    const graph::GraphEdit exact = float_activation_matmuls(graph, edit);
+    std::optional<Ort::Session> rewritten;
+    double difference = 0;
+    if (exact.removed.empty()) {
+      rewritten.emplace(create_session_from_bytes(graph.serialize(edit), graph.path(), options));
+      difference = probe_difference(original, *rewritten, layout);
+    } else {  // both probe sessions are released before the kept one is made
+      Ort::Session reference = create_session_from_bytes(graph.serialize(exact), graph.path(), options);
+      Ort::Session candidate =
+          create_session_from_bytes(graph.serialize(merged(edit, exact)), graph.path(), options);
+      difference = probe_difference(reference, candidate, layout);
+    }
+    if (difference <= kTolerance)
+      return rewritten
+                 ? std::move(rewritten)
+                 : std::optional(create_session_from_bytes(graph.serialize(edit), graph.path(), options));
     why_not = "the rewritten graph's outputs differ from the original's (relative " +
               std::to_string(difference) + ")";
   } catch (const std::exception& e) {
@@ -141,12 +190,7 @@ FusedSession fuse_attention(const graph::OnnxGraph& graph, Ort::Session& origina
       result.note = "not fused: " + plan.why_not;
       return result;
     }
-    graph::GraphEdit& edit = plan.edit;
-    edit.removed.insert(also.removed.begin(), also.removed.end());
-    edit.added.insert(edit.added.end(), also.added.begin(), also.added.end());
-    edit.added_initializers.insert(also.added_initializers.begin(), also.added_initializers.end());
-    edit.removed_initializers.insert(also.removed_initializers.begin(), also.removed_initializers.end());
-    edit.opsets.insert(also.opsets.begin(), also.opsets.end());
+    const graph::GraphEdit edit = merged(std::move(plan.edit), also);
     const size_t before = graph.nodes().size(), after = graph.node_count(edit);
     std::string why_not;
     result.session = verified_session(graph, edit, original, layout, options, why_not);
