@@ -1,6 +1,7 @@
 // Greedy ids of one ONNX decoder file in onnxruntime-node (CPU), an independent runtime for tests:
 //   node tools/greedy_ids.mjs MODEL.onnx 1,403,407 N      -> prints the N new ids as a JSON array
-// Batch 1, KV-cache loop (optimum layout: input_ids, attention_mask, [position_ids], past_key_values.*).
+// Batch 1, KV-cache loop (optimum layout: input_ids, attention_mask, [position_ids], past_key_values.*;
+// float32 or float16 KV and logits).
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,6 +9,14 @@ import { fileURLToPath } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(path.join(here, '..', 'tests', 'reference', 'package.json'));
 const ort = require('onnxruntime-node');
+
+// IEEE half bits -> number (float16 logits come back as raw Uint16 values).
+function halfToFloat(h) {
+  const sign = h & 0x8000 ? -1 : 1, exponent = (h >> 10) & 0x1f, mantissa = h & 0x3ff;
+  if (exponent === 0) return sign * mantissa * 2 ** -24;
+  if (exponent === 31) return mantissa ? NaN : sign * Infinity;
+  return sign * (1 + mantissa / 1024) * 2 ** (exponent - 15);
+}
 
 const [file, idsArg, nArg] = process.argv.slice(2);
 if (!file || !idsArg || !nArg) {
@@ -22,7 +31,8 @@ let past = {};
 for (const n of pastNames) {
   let sym = 0;
   const dims = meta[n].shape.map((x) => (typeof x === 'number' ? x : (sym++ === 0 ? 1 : 0)));
-  past[n] = new ort.Tensor('float32', new Float32Array(0), dims);
+  const type = meta[n].type === 'float16' ? 'float16' : 'float32';  // float16 KV: raw half bits
+  past[n] = new ort.Tensor(type, type === 'float16' ? new Uint16Array(0) : new Float32Array(0), dims);
 }
 let tokens = idsArg.split(',').map(Number), length = 0;
 const out = [];
@@ -31,7 +41,8 @@ for (let step = 0; step < Number(nArg); step++) {
   if ('position_ids' in meta) feeds.position_ids = ints([tokens.map((_, i) => length + i)]);
   const result = await session.run(feeds);
   const [, S, V] = result.logits.dims;
-  const last = result.logits.data.subarray((S - 1) * V, S * V);
+  let last = result.logits.data.subarray((S - 1) * V, S * V);
+  if (result.logits.type === 'float16') last = Float32Array.from(last, halfToFloat);
   const next = last.reduce((best, x, i) => (x > last[best] ? i : best), 0);
   out.push(next);
   length += tokens.length;

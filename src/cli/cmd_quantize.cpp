@@ -30,12 +30,12 @@ void run_quantize(QuantizeArgs& args) {
   args.options.progress = [&bar](size_t done, size_t total) { bar.update("quantizing", done, total); };
   const auto q = quant::quantize_folder(args.model, args.out, args.options, args.name);
   bar.done();
-  std::string text = "wrote " + q.onnx.string() + (q.result.external_data ? " (+ external data)" : "") +
-                     ": " + std::to_string(q.result.matmuls) + " MatMulNBits, " +
-                     std::to_string(q.result.gathers) + " GatherBlockQuantized (" +
-                     std::to_string(args.options.format.bits) + " bits, block " +
-                     std::to_string(args.options.format.block_size) + ", " + args.method + ", " +
-                     (args.symmetric ? "symmetric" : "asymmetric") + ")\n";
+  std::string text =
+      "wrote " + q.onnx.string() + (q.result.external_data ? " (+ external data)" : "") + ": " +
+      std::to_string(q.result.matmuls) + " MatMulNBits, " + std::to_string(q.result.gathers) +
+      " GatherBlockQuantized (" + std::to_string(args.options.format.bits) + " bits, block " +
+      std::to_string(args.options.format.block_size) + ", " + args.method + ", " +
+      (args.symmetric ? "symmetric" : "asymmetric") + (args.options.fp16 ? ", float16" : "") + ")\n";
   for (const auto& note : q.result.notes) text += "  note: " + note + "\n";
   write_out(text);
   if (args.report_text.empty()) return;
@@ -70,8 +70,11 @@ void register_quantize(CLI::App& app) {
   cmd->add_flag("--embeddings", args.options.embeddings,
                 "Quantize the token embedding (GatherBlockQuantized)");
   cmd->add_flag("--lm-head", args.options.lm_head, "Quantize the LM head too (kept float32 by default)");
+  cmd->add_flag("--fp16", args.options.fp16,
+                "Other float weights, activations, KV cache and logits float16 (q4f16, model_q4f16.onnx)");
   cmd->add_option("--exclude", args.options.exclude, "Keep nodes or weights matching this glob (repeatable)");
-  cmd->add_option("--name", args.name, "Output .onnx file name (default: model_q4.onnx / model_q8.onnx)");
+  cmd->add_option("--name", args.name,
+                  "Output .onnx file name (default: model_q4.onnx, model_q8.onnx, model_q4f16.onnx)");
   cmd->add_option(
          "--report", args.report_text,
          "A text file: compare perplexity, top-1 agreement, KL, sizes and decode speed of both models")

@@ -23,8 +23,8 @@ constexpr uint32_t kDimValue = 1, kDimParam = 2;
 constexpr uint32_t kNodeInput = 1, kNodeOutput = 2, kNodeName = 3, kNodeOpType = 4, kNodeAttribute = 5,
                    kNodeDomain = 7;
 // AttributeProto
-constexpr uint32_t kAttrName = 1, kAttrF = 2, kAttrI = 3, kAttrGraph = 6, kAttrFloats = 7, kAttrInts = 8,
-                   kAttrGraphs = 11, kAttrType = 20;
+constexpr uint32_t kAttrName = 1, kAttrF = 2, kAttrI = 3, kAttrT = 5, kAttrGraph = 6, kAttrFloats = 7,
+                   kAttrInts = 8, kAttrGraphs = 11, kAttrType = 20;
 // TensorProto
 constexpr uint32_t kTensorDims = 1, kTensorDataType = 2, kTensorFloatData = 4, kTensorName = 8,
                    kTensorRawData = 9, kTensorExternalData = 13, kTensorDataLocation = 14;

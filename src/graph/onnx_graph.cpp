@@ -59,7 +59,10 @@ std::string quantization_text(const GraphNode& n) {
   const bool matmul = n.op_type == "MatMulNBits";
   std::string text = n.op_type + " (" + std::to_string(value("bits", 4)) + " bits, block " +
                      std::to_string(value("block_size", matmul ? 0 : 128));
-  if (matmul) text += ", accuracy level " + std::to_string(value("accuracy_level", 0));
+  if (matmul) {
+    const int64_t level = value("accuracy_level", 0);
+    text += ", accuracy level " + std::to_string(level) + (level == 0 ? " (unset)" : "");
+  }
   const bool zero_points = n.inputs.size() > 3 && !n.inputs[3].empty();
   return text + (zero_points ? ", zero points" : ", symmetric") + ")";
 }
@@ -69,6 +72,7 @@ struct TopGraph {
   std::vector<GraphNode> nodes;
   std::set<std::string> inputs, outputs;
   std::map<std::string, std::string_view> initializers;  // name -> encoded TensorProto
+  std::vector<GraphValue> input_values, output_values;
 };
 
 // One pass over a model file: the summary, and the top-level graph's nodes, inputs, outputs and
@@ -99,10 +103,13 @@ class Decoder {
           break;
         }
         case field::kGraphInput:
-          if (top) top->inputs.emplace(proto::first_bytes(r.sub(), field::kValueInfoName));
-          break;
         case field::kGraphOutput:
-          if (top) top->outputs.emplace(proto::first_bytes(r.sub(), field::kValueInfoName));
+          if (top) {
+            const bool input = r.field() == field::kGraphInput;
+            GraphValue v = value_info(r.sub());
+            (input ? top->inputs : top->outputs).insert(v.name);
+            (input ? top->input_values : top->output_values).push_back(std::move(v));
+          }
           break;
         default:
           break;
@@ -161,6 +168,9 @@ class Decoder {
         case field::kAttrFloats:
           read_floats(r, a.floats);
           break;
+        case field::kAttrT:
+          if (r.wire() == kLengthDelimited) a.tensor = r.bytes();
+          break;
         case field::kAttrGraph:
         case field::kAttrGraphs:
           has_subgraph = true;
@@ -171,6 +181,35 @@ class Decoder {
       }
     }
     return a;
+  }
+
+  // A ValueInfoProto's name and, when it declares a tensor type, its element type and dims.
+  GraphValue value_info(MessageReader r) {
+    GraphValue v;
+    while (r.next()) {
+      if (r.is(field::kValueInfoName, kLengthDelimited)) v.name = r.bytes();
+      if (!r.is(field::kValueInfoType, kLengthDelimited)) continue;
+      for (auto type = r.sub(); type.next();) {
+        if (!type.is(field::kTypeTensor, kLengthDelimited)) continue;
+        for (auto tensor = type.sub(); tensor.next();) {
+          if (tensor.is(field::kTensorTypeElemType, kVarint))
+            v.elem_type = static_cast<int32_t>(tensor.value());
+          if (!tensor.is(field::kTensorTypeShape, kLengthDelimited)) continue;
+          for (auto shape = tensor.sub(); shape.next();) {
+            if (!shape.is(field::kShapeDim, kLengthDelimited)) continue;
+            int64_t value = -1;
+            std::string param;
+            for (auto dim = shape.sub(); dim.next();) {
+              if (dim.is(field::kDimValue, kVarint)) value = static_cast<int64_t>(dim.value());
+              if (dim.is(field::kDimParam, kLengthDelimited)) param = dim.bytes();
+            }
+            v.dims.push_back(value);
+            v.dim_names.push_back(param);
+          }
+        }
+      }
+    }
+    return v;
   }
 
   // An initializer's name; the file its external data is in (if any) goes to the summary.
@@ -273,6 +312,8 @@ OnnxGraph OnnxGraph::decode(std::shared_ptr<const void> storage, std::string_vie
   g.nodes_ = std::move(top.nodes);
   g.inputs_ = std::move(top.inputs);
   g.outputs_ = std::move(top.outputs);
+  g.input_values_ = std::move(top.input_values);
+  g.output_values_ = std::move(top.output_values);
   g.initializers_ = std::move(top.initializers);
   for (size_t index = 0; index < g.nodes_.size(); ++index) {
     const GraphNode& node = g.nodes_[index];
@@ -359,13 +400,17 @@ std::vector<std::string> OnnxGraph::initializer_names() const {
 TensorData OnnxGraph::tensor(const std::string& name) const {
   auto it = initializers_.find(name);
   if (it == initializers_.end()) throw Error(path_string_ + ": no initializer '" + name + "'");
-  const std::string what = path_string_ + ": initializer '" + name + "'";
-  TensorData t;
+  TensorData t = decode_tensor(it->second, path_string_ + ": initializer '" + name + "'");
   t.name = name;
+  return t;
+}
+
+TensorData OnnxGraph::decode_tensor(std::string_view encoded, const std::string& what) const {
+  TensorData t;
   std::string location;
   uint64_t offset = 0;
   std::optional<uint64_t> length;
-  for (MessageReader r(it->second, 0, path_string_); r.next();) {
+  for (MessageReader r(encoded, 0, path_string_); r.next();) {
     if (r.field() == field::kTensorDims) read_ints(r, t.dims, path_string_);
     if (r.is(field::kTensorDataType, kVarint)) t.data_type = r.value();
     if (r.field() == field::kTensorFloatData) read_floats(r, t.values);

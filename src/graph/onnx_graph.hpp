@@ -27,6 +27,7 @@ struct NodeAttribute {
   std::optional<float> f;
   std::vector<int64_t> ints;
   std::vector<float> floats;
+  std::string_view tensor;  // a tensor attribute's encoded TensorProto (OnnxGraph::decode_tensor reads it)
 };
 
 struct GraphNode {
@@ -107,6 +108,13 @@ class OnnxGraph {
   // naming the tensor when its bytes do not match its type and shape, or its external data
   // reference is malformed, escapes the model's folder or runs past its file.
   TensorData tensor(const std::string& name) const;
+  // An encoded TensorProto (an initializer, a Constant's value), read as tensor(name) reads
+  // initializers; `what` names it in errors.
+  TensorData decode_tensor(std::string_view encoded, const std::string& what) const;
+  // The graph's inputs and outputs in file order, with their declared tensor types (elem_type 0 and
+  // no dims when a value declares none).
+  const std::vector<GraphValue>& input_values() const { return input_values_; }
+  const std::vector<GraphValue>& output_values() const { return output_values_; }
   const std::filesystem::path& path() const { return path_; }
 
   // The model with `edit` applied, encoded into `sink` piece by piece (never whole in memory);
@@ -143,6 +151,7 @@ class OnnxGraph {
   std::map<std::string, size_t> producers_;
   std::map<std::string, std::vector<size_t>> consumers_;
   std::set<std::string> inputs_, outputs_;
+  std::vector<GraphValue> input_values_, output_values_;
   std::map<std::string, std::string_view> initializers_;  // name -> encoded TensorProto
   bool has_subgraphs_ = false;
   mutable std::map<std::string, std::shared_ptr<proto::MappedFile>> external_files_;  // by location

@@ -28,7 +28,7 @@ constexpr std::array kFolderFiles{"config.json",
 }  // namespace
 
 std::string default_onnx_name(const QuantizeOptions& options) {
-  return "model_q" + std::to_string(options.format.bits) + ".onnx";
+  return "model_q" + std::to_string(options.format.bits) + (options.fp16 ? "f16" : "") + ".onnx";
 }
 
 QuantizedFolder quantize_folder(const fs::path& model, const fs::path& out, const QuantizeOptions& options,

@@ -10,7 +10,9 @@
 #include "graph/onnx_fields.hpp"
 #include "graph/onnx_graph.hpp"
 #include "graph/passes/lm_head_sharing.hpp"
+#include "model/ort_session.hpp"
 #include "ortlm/error.hpp"
+#include "quant/float16.hpp"
 #include "quant/nbits_packing.hpp"
 #include "quant/quantized_matrix.hpp"
 
@@ -280,7 +282,11 @@ QuantizeResult quantize_model(const fs::path& in_onnx, const fs::path& out_onnx,
       const PackedWeights p =
           t.gather ? gather_block_quantized_weights(*matrix) : matmul_nbits_weights(*matrix);
       sink.add(base, p.data_dims, graph::onnx::kUint8, p.data);
-      sink.add(base + "_scales", p.scales_dims, graph::onnx::kFloat32, bytes_of(p.scales));
+      if (options.fp16)
+        sink.add(base + "_scales", p.scales_dims, graph::onnx::kFloat16,
+                 float16_bytes(p.scales.data(), p.scales.size()));
+      else
+        sink.add(base + "_scales", p.scales_dims, graph::onnx::kFloat32, bytes_of(p.scales));
       if (!format.symmetric)
         sink.add(base + "_zero_points", p.zero_points_dims, graph::onnx::kUint8, p.zero_points);
     }
@@ -323,6 +329,10 @@ QuantizeResult quantize_model(const fs::path& in_onnx, const fs::path& out_onnx,
   // kept move to the new data file (the output folder must not depend on the input's files).
   for (const auto& name : g.unused_initializers(edit))
     if (!edit.added_initializers.count(name)) edit.removed_initializers.insert(name);
+  if (options.fp16)
+    convert_to_float16(g, edit,
+                       [&](const std::string& name, const std::vector<int64_t>& dims, uint64_t type,
+                           std::string_view raw) { sink.add(name, dims, type, raw); });
   if (sink.external()) {
     for (const auto& name : g.initializer_names()) {
       if (edit.removed_initializers.count(name)) continue;
@@ -334,6 +344,19 @@ QuantizeResult quantize_model(const fs::path& in_onnx, const fs::path& out_onnx,
   }
   sink.finish();
   g.write_file(edit, out_onnx);
+  if (options.fp16) {
+    // Whether a float16 graph runs depends on every operator having a float16 form (Range, CumSum
+    // and a few others have none): ONNX Runtime, which will run it, is asked before anything is kept.
+    try {
+      model::create_session(out_onnx, {});
+    } catch (const std::exception& e) {
+      std::error_code ec;
+      fs::remove(out_onnx, ec);
+      fs::remove(data_file, ec);
+      throw Error(in_onnx.string() +
+                  ": --fp16 made a graph ONNX Runtime cannot run, so nothing was written (" + e.what() + ")");
+    }
+  }
   return result;
 }
 

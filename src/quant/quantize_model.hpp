@@ -21,6 +21,7 @@ struct QuantizeOptions {
   int accuracy_level = 4;            // MatMulNBits: 0 unset, 1 fp32, 2 fp16, 3 bf16, 4 int8 compute
   bool embeddings = false;           // the token-embedding Gather -> GatherBlockQuantized
   bool lm_head = false;              // the MatMul producing the logits too (kept float32 by default)
+  bool fp16 = false;                 // the remaining float weights and activations float16 (q4f16)
   std::vector<std::string> exclude;  // glob patterns matched against node and weight names
   int threads = 0;                   // 0 = one per core
   // Called after each weight is quantized: (weights done, weights to do).
