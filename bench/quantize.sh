@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # int4 / int8 decode speed of `ortlm quantize` against the float32 original, in one run:
 #   bench/quantize.sh [MODEL_DIR]     # default: the smollm2-135m preset (random weights, SmolLM2-135M's shape)
-# Quantizes MODEL_DIR to 4 bits (block 32, LM head and embedding included) and 8 bits into
-# $BENCH_MODELS/quant-*, then decodes N tokens greedily with each model on THREADS threads, the engines
+# Quantizes MODEL_DIR to 4 bits (block 32, LM head and embedding included), 8 bits and 4 bits with
+# float16 activations (q4f16, --fp16) into $BENCH_MODELS/quant-*, then decodes N tokens greedily with
+# each model on THREADS threads (ortlm's load-time rewrites as FUSION says), the engines
 # alternating, REPEAT rounds, best tokens/s kept. Prints file sizes, tokens/s and the ratios to float32;
 # with LLAMACPP_PAIR=DIR (a folder written by ../shared/anchors/llamacpp/make_pair.sh) the float32 model is
 # that pair's ONNX model and llama.cpp's F32 / Q8_0 / Q4_0 GGUF files of the same weights run in the same
 # rounds. Exits 1 if 4-bit decode is below MIN_RATIO (3.5) x float32.
-# Environment: ORTLM (binary), N (128), THREADS (2), REPEAT (3), MIN_RATIO (3.5), BENCH_MODELS.
+# Environment: ORTLM (binary), N (128), THREADS (2), REPEAT (3), MIN_RATIO (3.5), BENCH_MODELS,
+# FUSION (auto | on | off: ortlm's --fusion).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -17,6 +19,7 @@ THREADS=${THREADS:-2}
 REPEAT=${REPEAT:-3}
 MIN_RATIO=${MIN_RATIO:-3.5}
 BENCH_MODELS=${BENCH_MODELS:-build/bench_models}
+FUSION=${FUSION:-auto}
 LLAMACPP_PAIR=${LLAMACPP_PAIR:-}
 LLAMACPP=../shared/anchors/llamacpp/run
 PY=/usr/bin/python3
@@ -42,12 +45,14 @@ fi
 tag=$(basename "$(cd "$MODEL" && pwd)")
 
 declare -A DIRS=([f32]=$MODEL)
-for variant in q4 q8; do
+for variant in q4 q8 q4f16; do
   out=$BENCH_MODELS/quant-$tag-$variant
   if [[ ! -d $out/onnx ]]; then
-    bits=${variant#q}
+    bits=${variant:1:1}
+    fp16=()
+    [[ $variant == *f16 ]] && fp16=(--fp16)
     start=$(date +%s.%N)
-    "$ORTLM" quantize "$MODEL" "$out" --bits "$bits" --lm-head --embeddings >/dev/null
+    "$ORTLM" quantize "$MODEL" "$out" --bits "$bits" --lm-head --embeddings "${fp16[@]}" >/dev/null
     printf '(quantized to %s bits in %.1f s: %s)\n' "$bits" "$(echo "$(date +%s.%N) - $start" | bc)" "$out"
   fi
   DIRS[$variant]=$out
@@ -55,7 +60,8 @@ done
 
 size_mb() { du -sb "$1"/onnx 2>/dev/null | awk '{printf "%.1f", $1 / 1e6}'; }
 ortlm_tps() {
-  "$ORTLM" generate "$1" --ids "$IDS" -n "$N" --greedy --ignore-eos --json --threads "$THREADS" 2>/dev/null |
+  "$ORTLM" generate "$1" --ids "$IDS" -n "$N" --greedy --ignore-eos --json --threads "$THREADS" \
+    --fusion "$FUSION" 2>/dev/null |
     "$PY" -c 'import json, sys; print(json.loads(sys.stdin.readline())["tokens_per_second"])'
 }
 llama_tps() {
@@ -63,7 +69,7 @@ llama_tps() {
     "$PY" -c 'import json, sys; print([json.loads(l) for l in sys.stdin if l.strip()][-1]["avg_ts"])'
 }
 
-ENGINES=(f32 q4 q8)
+ENGINES=(f32 q4 q8 q4f16)
 declare -A GGUF=()
 if [[ -n $LLAMACPP_PAIR ]]; then
   for q in f32 q8_0 q4_0; do
@@ -88,7 +94,8 @@ for e in "${ENGINES[@]}"; do
   fi
 done >"$TMP/sizes.txt"
 
-"$PY" - "$TMP/runs.txt" "$TMP/sizes.txt" "$MIN_RATIO" "$load_before" "$load_after" "$(nproc)" "$THREADS" "$N" <<'PYEOF'
+"$PY" - "$TMP/runs.txt" "$TMP/sizes.txt" "$MIN_RATIO" "$load_before" "$load_after" "$(nproc)" "$THREADS" "$N" \
+  "$FUSION" <<'PYEOF'
 import sys
 runs, sizes = {}, {}
 for line in open(sys.argv[1]):
@@ -100,15 +107,15 @@ for line in open(sys.argv[2]):
 min_ratio = float(sys.argv[3])
 best = {e: max(v) for e, v in runs.items()}
 names = {"f32": "ortlm float32", "q4": "ortlm 4-bit (MatMulNBits, block 32)", "q8": "ortlm 8-bit (MatMulNBits, block 32)",
+         "q4f16": "ortlm q4f16 (4-bit, float16 activations)",
          "llama.cpp-f32": "llama.cpp F32", "llama.cpp-q8_0": "llama.cpp Q8_0", "llama.cpp-q4_0": "llama.cpp Q4_0"}
 print(f"decode, {sys.argv[8]} new tokens, {sys.argv[7]} threads, best of {len(runs['f32'])} rounds "
-      f"(load {sys.argv[4]} -> {sys.argv[5]} on {sys.argv[6]} CPUs)")
+      f"(load {sys.argv[4]} -> {sys.argv[5]} on {sys.argv[6]} CPUs), ortlm --fusion {sys.argv[9]}")
 print("| model | file MB | decode tok/s | x float32 | runs |")
 print("|---|---|---|---|---|")
 for e in runs:
     print(f"| {names.get(e, e)} | {sizes[e]} | {best[e]:,.1f} | {best[e] / best['f32']:.2f} | "
           f"{', '.join(f'{x:,.0f}' for x in runs[e])} |")
-print("| ortlm q4f16 | - | - | - | not measured: --fp16 is not implemented yet |")
 ratio = best["q4"] / best["f32"]
 if "llama.cpp-q4_0" in best:
     print(f"ortlm 4-bit / llama.cpp Q4_0: {best['q4'] / best['llama.cpp-q4_0']:.2f}; "
