@@ -100,11 +100,12 @@ TEST_P(Q4f16, KeepsNoFloat32AndRunsAsOnnxRuntimeNode) {
   EXPECT_EQ(as_json(ortlm_greedy(out, c.prompt_ids, 24)), node_greedy(q.onnx, c.prompt, 24));
 }
 
-INSTANTIATE_TEST_SUITE_P(Models, Q4f16,
-                         ::testing::Values(Case{"stories260k", test::bundled_model(), "1,403,407", {1, 403, 407}},
-                                           Case{"external_data", test::test_models() / "llama-optimum-external",
-                                                "1,5,9", {1, 5, 9}}),
-                         [](const auto& info) { return std::string(info.param.name); });
+INSTANTIATE_TEST_SUITE_P(
+    Models, Q4f16,
+    ::testing::Values(
+        Case{"stories260k", test::bundled_model(), "1,403,407", {1, 403, 407}},
+        Case{"external_data", test::test_models() / "llama-optimum-external", "1,5,9", {1, 5, 9}}),
+    [](const auto& info) { return std::string(info.param.name); });
 
 }  // namespace
 }  // namespace ortlm::quant

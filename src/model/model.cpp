@@ -99,8 +99,11 @@ std::shared_ptr<Model> Model::load(const fs::path& path, const SessionOptions& o
   if (options.attention_fusion != AttentionFusion::never && model->config_.context_length <= 0)
     model->attention_fusion_note_ =
         "as exported (the context length, which sizes the RoPE tables, is unknown)";
-  else if (options.attention_fusion == AttentionFusion::automatic && weights >= model::kSmallModelBytes)
-    model->attention_fusion_note_ = "as exported (fusion is automatic below 64 MiB of weights)";
+  else if (options.attention_fusion == AttentionFusion::automatic &&
+           weights >=
+               (summary.quantization.empty() ? model::kSmallModelBytes : model::kSmallQuantizedModelBytes))
+    model->attention_fusion_note_ =
+        "as exported (fusion is automatic below 64 MiB of weights, 256 MiB when block-quantized)";
   else if (options.attention_fusion != AttentionFusion::never) {
     const graph::AttentionGeometry geometry{
         .num_heads = config_files.attention.num_heads,
