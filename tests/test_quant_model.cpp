@@ -81,7 +81,8 @@ TEST_P(QuantizedBundledModel, RunsWithTheSameGreedyIdsAsOnnxRuntimeNode) {
   options.embeddings = true;
   const auto q = quantize_folder(test::bundled_model(), out, options);
   EXPECT_EQ(q.onnx, out / "onnx" / ("model_q" + std::to_string(f.bits) + ".onnx"));
-  EXPECT_EQ(q.result.matmuls, 36u);  // 5 layers x 7 projections + the LM head
+  EXPECT_EQ(q.result.matmuls, 21u);  // 5 layers x (qkv, o, gate-up, down) + the LM head
+  EXPECT_EQ(q.result.stacked, 25u);  // q, k, v and gate, up of each layer
   EXPECT_EQ(q.result.gathers, 1u);
   EXPECT_FALSE(q.result.external_data);
   EXPECT_TRUE(has_note(q.result, "transposed embedding"));           // stories260k stores lm_head = E^T
@@ -136,7 +137,7 @@ TEST_P(QuantizedBundledModel, RunsWithTheSameGreedyIdsAsOnnxRuntimeNode) {
   const fs::path again = temp_folder("again_" + std::to_string(f.bits) + "_" + std::to_string(f.block));
   EXPECT_NE(test::error_message([&] {
               quantize_folder(out, again, options);
-            }).find("already quantized (36 MatMulNBits nodes)"),
+            }).find("already quantized (21 MatMulNBits nodes)"),
             std::string::npos);
   EXPECT_FALSE(fs::exists(again / "config.json"));  // refused before anything was written
 }
@@ -214,11 +215,33 @@ TEST(QuantizeReport, ComparesNextTokenDistributions) {
   EXPECT_NE(format_report(q).find("| quantized |"), std::string::npos);
 }
 
+// Stacking the projections that read the same input (q, k, v; gate, up) into one MatMulNBits and a
+// Split leaves every row and block as it was, so the model computes what the separate one does.
+TEST(QuantizeModel, StackedProjectionsComputeWhatSeparateOnesDo) {
+  QuantizeOptions options;
+  options.method = Method::rtn;
+  options.format.symmetric = true;
+  const auto stacked = quantize_folder(test::bundled_model(), temp_folder("stacked"), options);
+  options.stack_projections = false;
+  const auto separate = quantize_folder(test::bundled_model(), temp_folder("separate"), options);
+  EXPECT_EQ(stacked.result.matmuls, 20u);
+  EXPECT_EQ(separate.result.matmuls, 35u);
+  EXPECT_EQ(separate.result.stacked, 0u);
+  const auto g = graph::OnnxGraph::load(stacked.onnx);
+  EXPECT_EQ(g.summary().operators.at("Split"), 10u);
+  const auto* qkv = node_reading(g, "l0.v_proj_stacked_q4");
+  ASSERT_NE(qkv, nullptr);
+  EXPECT_EQ(*qkv->attribute("N")->i, 64 + 32 + 32);  // 8 query heads and 4 KV heads of 8
+  const auto prompt = std::vector<int32_t>{1, 403, 407};
+  EXPECT_EQ(ortlm_greedy(stacked.onnx.parent_path().parent_path(), prompt, 40),
+            ortlm_greedy(separate.onnx.parent_path().parent_path(), prompt, 40));
+}
+
 TEST(QuantizeModel, ExcludedNodesStayFloat) {
   QuantizeOptions options;
   options.exclude = {"l0.*"};
   const auto q = quantize_folder(test::bundled_model(), temp_folder("exclude"), options);
-  EXPECT_EQ(q.result.matmuls, 28u);  // layers 1-4; the LM head is kept by default
+  EXPECT_EQ(q.result.matmuls, 16u);  // layers 1-4, q-k-v and gate-up stacked; the LM head is kept by default
   EXPECT_TRUE(has_note(q.result, "excluded by --exclude"));
 }
 

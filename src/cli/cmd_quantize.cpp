@@ -32,8 +32,10 @@ void run_quantize(QuantizeArgs& args) {
   bar.done();
   std::string text =
       "wrote " + q.onnx.string() + (q.result.external_data ? " (+ external data)" : "") + ": " +
-      std::to_string(q.result.matmuls) + " MatMulNBits, " + std::to_string(q.result.gathers) +
-      " GatherBlockQuantized (" + std::to_string(args.options.format.bits) + " bits, block " +
+      std::to_string(q.result.matmuls) + " MatMulNBits" +
+      (q.result.stacked ? " (" + std::to_string(q.result.stacked) + " projections stacked by input)" : "") +
+      ", " + std::to_string(q.result.gathers) + " GatherBlockQuantized (" +
+      std::to_string(args.options.format.bits) + " bits, block " +
       std::to_string(args.options.format.block_size) + ", " + args.method + ", " +
       (args.symmetric ? "symmetric" : "asymmetric") + (args.options.fp16 ? ", float16" : "") + ")\n";
   for (const auto& note : q.result.notes) text += "  note: " + note + "\n";
@@ -70,6 +72,10 @@ void register_quantize(CLI::App& app) {
   cmd->add_flag("--embeddings", args.options.embeddings,
                 "Quantize the token embedding (GatherBlockQuantized)");
   cmd->add_flag("--lm-head", args.options.lm_head, "Quantize the LM head too (kept float32 by default)");
+  cmd->add_flag(
+      "--separate-projections{false}", args.options.stack_projections,
+      "One MatMulNBits per projection (by default those reading the same input, e.g. q, k and v, are "
+      "stacked into one and a Split)");
   cmd->add_flag("--fp16", args.options.fp16,
                 "Other float weights, activations, KV cache and logits float16 (q4f16, model_q4f16.onnx)");
   cmd->add_option("--exclude", args.options.exclude, "Keep nodes or weights matching this glob (repeatable)");

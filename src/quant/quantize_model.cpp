@@ -227,6 +227,51 @@ std::string_view bytes_of(const std::vector<float>& v) {
   return {reinterpret_cast<const char*>(v.data()), v.size() * sizeof(float)};
 }
 
+graph::NodeAttribute int_attribute(const char* name, int64_t v) {
+  graph::NodeAttribute a;
+  a.name = name;
+  a.i = v;
+  return a;
+}
+
+// MatMulNBits reading the same activation (a layer's q, k and v projections; gate and up) are written
+// as one with their rows stacked, followed by a Split: fewer and larger operators, which decode
+// faster on several threads. Every row and block is as it would be alone, so the results are too.
+// Groups of target indices (two or more each); weights used elsewhere too and biased nodes stay apart.
+std::vector<std::vector<size_t>> stacking_groups(const std::vector<Target>& targets,
+                                                 const std::map<std::string, size_t>& uses) {
+  std::map<std::pair<std::string, int64_t>, std::vector<size_t>> by_input;  // (activation, K)
+  for (size_t i = 0; i < targets.size(); ++i) {
+    const Target& t = targets[i];
+    if (!t.gather && t.bias.empty() && uses.at(t.weight.key()) == 1)
+      by_input[{t.input, t.weight.cols}].push_back(i);
+  }
+  std::vector<std::vector<size_t>> groups;
+  for (auto& [input, members] : by_input)
+    if (members.size() > 1) groups.push_back(std::move(members));
+  return groups;
+}
+
+// The rows of several MatMulNBits, stacked as they are added (the packed layouts are row-major in N).
+struct StackedWeights {
+  PackedWeights packed;
+  std::vector<int64_t> rows;         // each member's N: the Split's sizes
+  std::vector<std::string> outputs;  // each member's output, in order
+  void add(const PackedWeights& p, int64_t n, const std::string& output) {
+    if (rows.empty())
+      packed = p;
+    else {
+      packed.data += p.data;
+      packed.scales.insert(packed.scales.end(), p.scales.begin(), p.scales.end());
+      packed.zero_points += p.zero_points;
+      for (auto* dims : {&packed.data_dims, &packed.scales_dims, &packed.zero_points_dims})
+        if (!dims->empty()) dims->front() += n;
+    }
+    rows.push_back(n);
+    outputs.push_back(output);
+  }
+};
+
 }  // namespace
 
 QuantizeResult quantize_model(const fs::path& in_onnx, const fs::path& out_onnx,
@@ -263,11 +308,43 @@ QuantizeResult quantize_model(const fs::path& in_onnx, const fs::path& out_onnx,
   // Each weight is quantized once; its matrix is released after the last node that uses it.
   std::map<std::string, size_t> uses;
   for (const auto& t : targets) ++uses[t.weight.key()];
+  const auto& opsets = g.summary().opsets;
+  const int64_t onnx_opset = opsets.count("") ? opsets.at("") : 0;
+  std::map<size_t, size_t> group_of;  // target -> stacking group
+  std::vector<std::vector<size_t>> groups;
+  if (options.stack_projections && onnx_opset >= 11) groups = stacking_groups(targets, uses);
+  for (size_t k = 0; k < groups.size(); ++k)
+    for (size_t i : groups[k]) group_of[i] = k;
+  std::vector<StackedWeights> stacks(groups.size());
+
   std::map<std::string, std::shared_ptr<const QuantizedMatrix>> matrices;
   std::map<std::string, std::string> written;  // initializer name base -> the weight key it holds
   const std::string suffix = "_q" + std::to_string(format.bits);
+  const auto add_weights = [&](const std::string& base, const PackedWeights& p) {
+    sink.add(base, p.data_dims, graph::onnx::kUint8, p.data);
+    if (options.fp16)
+      sink.add(base + "_scales", p.scales_dims, graph::onnx::kFloat16,
+               float16_bytes(p.scales.data(), p.scales.size()));
+    else
+      sink.add(base + "_scales", p.scales_dims, graph::onnx::kFloat32, bytes_of(p.scales));
+    if (!format.symmetric)
+      sink.add(base + "_zero_points", p.zero_points_dims, graph::onnx::kUint8, p.zero_points);
+  };
+  const auto matmul_nbits = [&](const std::string& input, const std::string& base, int64_t k, int64_t n) {
+    GraphNode node;
+    node.domain = kMs;
+    node.op_type = "MatMulNBits";
+    node.inputs = {input, base, base + "_scales"};
+    if (!format.symmetric) node.inputs.push_back(base + "_zero_points");
+    node.attributes = {int_attribute("K", k), int_attribute("N", n), int_attribute("bits", format.bits),
+                       int_attribute("block_size", format.block_size),
+                       int_attribute("accuracy_level", options.accuracy_level)};
+    ++result.matmuls;
+    return node;
+  };
   size_t done = 0;
-  for (const auto& t : targets) {
+  for (size_t i = 0; i < targets.size(); ++i) {
+    const Target& t = targets[i];
     const Weight& w = t.weight;
     auto& matrix = matrices[w.key()];
     if (!matrix) {
@@ -276,53 +353,70 @@ QuantizeResult quantize_model(const fs::path& in_onnx, const fs::path& out_onnx,
           quantize_matrix(values->data(), w.rows, w.cols, w.row_major ? w.cols : 1, w.row_major ? 1 : w.rows,
                           format, options.method, options.threads));
     }
+    const GraphNode& old = g.nodes()[t.node];
+    edit.removed.insert(t.node);
+    if (options.progress) options.progress(++done, targets.size());
+
+    if (auto group = group_of.find(i); group != group_of.end()) {
+      StackedWeights& stack = stacks[group->second];
+      stack.add(matmul_nbits_weights(*matrix), w.rows, old.outputs.at(0));
+      matrix.reset();
+      if (stack.rows.size() < groups[group->second].size()) continue;
+      const std::string base = w.initializer + "_stacked" + suffix;  // named after the last member
+      add_weights(base, stack.packed);
+      int64_t n = 0;
+      for (int64_t r : stack.rows) n += r;
+      GraphNode stacked = matmul_nbits(t.input, base, w.cols, n);
+      stacked.name = old.name.empty() ? "" : old.name + "_stacked";
+      stacked.outputs = {base + "_output"};
+      GraphNode split;
+      split.op_type = "Split";
+      split.name = old.name.empty() ? "" : old.name + "_split";
+      split.inputs = {stacked.outputs[0]};
+      split.outputs = stack.outputs;
+      split.attributes = {int_attribute("axis", -1)};
+      if (onnx_opset >= 13) {  // the sizes are an input from opset 13, an attribute before
+        split.inputs.push_back(base + "_split");
+        sink.add(split.inputs.back(), {static_cast<int64_t>(stack.rows.size())}, graph::onnx::kInt64,
+                 {reinterpret_cast<const char*>(stack.rows.data()), stack.rows.size() * sizeof(int64_t)});
+      } else {
+        graph::NodeAttribute sizes;
+        sizes.name = "split";
+        sizes.ints = stack.rows;
+        split.attributes.push_back(sizes);
+      }
+      result.stacked += stack.rows.size();
+      edit.added.push_back(std::move(stacked));
+      edit.added.push_back(std::move(split));
+      stack = {};
+      continue;
+    }
+
     std::string base = w.initializer + (t.gather ? "_gather" : "") + suffix;
     while (written.count(base) && written[base] != w.key()) base += "_";  // a square weight read both ways
-    if (written.emplace(base, w.key()).second) {
-      const PackedWeights p =
-          t.gather ? gather_block_quantized_weights(*matrix) : matmul_nbits_weights(*matrix);
-      sink.add(base, p.data_dims, graph::onnx::kUint8, p.data);
-      if (options.fp16)
-        sink.add(base + "_scales", p.scales_dims, graph::onnx::kFloat16,
-                 float16_bytes(p.scales.data(), p.scales.size()));
-      else
-        sink.add(base + "_scales", p.scales_dims, graph::onnx::kFloat32, bytes_of(p.scales));
-      if (!format.symmetric)
-        sink.add(base + "_zero_points", p.zero_points_dims, graph::onnx::kUint8, p.zero_points);
-    }
+    if (written.emplace(base, w.key()).second)
+      add_weights(base, t.gather ? gather_block_quantized_weights(*matrix) : matmul_nbits_weights(*matrix));
     if (--uses[w.key()] == 0) matrix.reset();
 
-    const GraphNode& old = g.nodes()[t.node];
     GraphNode n;
-    n.name = old.name;
-    n.domain = kMs;
-    n.outputs = {old.outputs.at(0)};
-    const std::string zero_points = format.symmetric ? "" : base + "_zero_points";
-    const auto attr = [](const char* name, int64_t v) {
-      graph::NodeAttribute a;
-      a.name = name;
-      a.i = v;
-      return a;
-    };
     if (t.gather) {
+      n.domain = kMs;
       n.op_type = "GatherBlockQuantized";
       n.inputs = {base, t.input, base + "_scales"};
-      if (!zero_points.empty()) n.inputs.push_back(zero_points);
-      n.attributes = {attr("gather_axis", 0), attr("quantize_axis", 1), attr("block_size", format.block_size),
-                      attr("bits", format.bits)};
+      if (!format.symmetric) n.inputs.push_back(base + "_zero_points");
+      n.attributes = {int_attribute("gather_axis", 0), int_attribute("quantize_axis", 1),
+                      int_attribute("block_size", format.block_size), int_attribute("bits", format.bits)};
       ++result.gathers;
     } else {
-      n.op_type = "MatMulNBits";
-      n.inputs = {t.input, base, base + "_scales", zero_points};
-      if (!t.bias.empty()) n.inputs.insert(n.inputs.end(), {"", t.bias});
-      while (n.inputs.back().empty()) n.inputs.pop_back();
-      n.attributes = {attr("K", w.cols), attr("N", w.rows), attr("bits", format.bits),
-                      attr("block_size", format.block_size), attr("accuracy_level", options.accuracy_level)};
-      ++result.matmuls;
+      n = matmul_nbits(t.input, base, w.cols, w.rows);
+      if (!t.bias.empty()) {
+        if (format.symmetric) n.inputs.push_back("");
+        n.inputs.insert(n.inputs.end(), {"", t.bias});
+      }
     }
-    edit.removed.insert(t.node);
+    n.name = old.name;
+    n.outputs = {old.outputs.at(0)};
     edit.added.push_back(std::move(n));
-    if (options.progress) options.progress(++done, targets.size());
   }
 
   // The float weights nothing reads any more are dropped; with external data, the large ones

@@ -18,10 +18,12 @@ namespace ortlm::quant {
 struct QuantizeOptions {
   BlockFormat format;
   Method method = Method::search;
-  int accuracy_level = 4;            // MatMulNBits: 0 unset, 1 fp32, 2 fp16, 3 bf16, 4 int8 compute
-  bool embeddings = false;           // the token-embedding Gather -> GatherBlockQuantized
-  bool lm_head = false;              // the MatMul producing the logits too (kept float32 by default)
-  bool fp16 = false;                 // the remaining float weights and activations float16 (q4f16)
+  int accuracy_level = 4;   // MatMulNBits: 0 unset, 1 fp32, 2 fp16, 3 bf16, 4 int8 compute
+  bool embeddings = false;  // the token-embedding Gather -> GatherBlockQuantized
+  bool lm_head = false;     // the MatMul producing the logits too (kept float32 by default)
+  bool fp16 = false;        // the remaining float weights and activations float16 (q4f16)
+  // MatMulNBits reading the same activation (q, k, v; gate, up) stacked into one and a Split.
+  bool stack_projections = true;
   std::vector<std::string> exclude;  // glob patterns matched against node and weight names
   int threads = 0;                   // 0 = one per core
   // Called after each weight is quantized: (weights done, weights to do).
@@ -29,7 +31,8 @@ struct QuantizeOptions {
 };
 
 struct QuantizeResult {
-  size_t matmuls = 0, gathers = 0;  // nodes rewritten
+  size_t matmuls = 0, gathers = 0;  // nodes written
+  size_t stacked = 0;               // MatMuls written stacked with others that read the same input
   std::vector<std::string> notes;   // nodes left as they were, and why
   bool external_data = false;
 };
