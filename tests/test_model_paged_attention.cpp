@@ -323,6 +323,15 @@ TEST(PagedAttentionOp, RefusesInconsistentInputsItself) {
             std::string::npos);
 }
 
+// A model whose MatMulNBits compute with int8 activations is probed with float32 activations on both
+// sides (as the attention fusion is), so its paged rewrite is kept; the 135M model's was refused at 3.4e-2.
+TEST(PagedSession, Int8ActivationModelsArePaged) {
+  const auto model = Model::load(model_path("llama-q4-int8"));
+  const auto paged = model::make_paged_session(*model);
+  EXPECT_TRUE(paged.session) << paged.note;
+  EXPECT_EQ(paged.note.rfind("paged in 2 layers", 0), 0u) << paged.note;
+}
+
 TEST(PagedSession, OtherLayoutsKeepTheDensePathWithTheReason) {
   const std::vector<std::pair<std::string, std::string>> cases{
       {"llama-no-position-ids", "not paged: the graph has no position_ids input"},

@@ -7,7 +7,8 @@ these with the others):
 - onnx-community-q4: transformers.js's q4 layout. onnx/model_q4.onnx in the optimum layout, every MatMul
   with a constant weight (LM head included) a symmetric MatMulNBits without an accuracy_level attribute,
   the embedding a GatherBlockQuantized with zero points.
-- llama-q4-int8: llama-optimum's weights as asymmetric MatMulNBits with accuracy_level 4 (int8 activations).
+- llama-q4-int8: llama-optimum's weights as asymmetric MatMulNBits with accuracy_level 4 (int8 activations),
+  the LM head float32.
 
 The packing here is written from ONNX Runtime's ContribOperators.md, apart from ortlm's own (src/quant):
 4-bit values two per byte, the first in the low nibble; MatMulNBits B [N, K/block, block/2], scales
@@ -90,8 +91,8 @@ class Rewriter:
         return self.model
 
 
-def quantize_matmuls(model, block, symmetric, accuracy_level, pack_qkv=False):
-    """Every MatMul reading a constant weight becomes a MatMulNBits. With pack_qkv, the three
+def quantize_matmuls(model, block, symmetric, accuracy_level, pack_qkv=False, keep=()):
+    """Every MatMul reading a constant weight (but those in `keep`) becomes a MatMulNBits. With pack_qkv, the three
     projections feeding each GroupQueryAttention become one (GQA's packed QKV input)."""
     r = Rewriter(model)
     producers = {o: n for n in model.graph.node for o in n.output}
@@ -114,7 +115,7 @@ def quantize_matmuls(model, block, symmetric, accuracy_level, pack_qkv=False):
             nodes.append(packed[n.name])
         elif n.name in dropped:
             continue
-        elif n.op_type == "MatMul" and n.input[1] in r.inits:
+        elif n.op_type == "MatMul" and n.input[1] in r.inits and n.input[1] not in keep:
             nodes.append(r.matmul_nbits(n.input[0], r.weight(n.input[1]), n.output[0], n.input[1], block,
                                         symmetric, accuracy_level))
         else:
@@ -162,10 +163,12 @@ def gen_onnx_community_q4(out):
 
 
 def gen_llama_q4_int8(out):
-    """llama-optimum's weights as MatMulNBits computing with int8 activations (accuracy_level 4)."""
+    """llama-optimum's weights as MatMulNBits computing with int8 activations (accuracy_level 4); the LM
+    head stays float32 (the paged rewrite reads it as a MatMul)."""
     cfg = base.LLAMA_TEST
     d = base.new_folder(out, "llama-q4-int8")
-    model = quantize_matmuls(base.build_llama(cfg, 1), 32, symmetric=False, accuracy_level=4)
+    model = quantize_matmuls(base.build_llama(cfg, 1), 32, symmetric=False, accuracy_level=4,
+                             keep=("lm_head.weight",))
     base.save(model, os.path.join(d, "onnx", "model_q4.onnx"))
     base.write_json(os.path.join(d, "config.json"), base.llama_config(cfg))
     base.copy_tokenizer(base.STORIES_DIR, d)

@@ -65,11 +65,8 @@ std::vector<Ort::Value> run(Ort::Session& session, ProbeInputs& in, const std::v
                      outputs.data(), outputs.size());
 }
 
-// MatMulNBits with accuracy_level 4 round its activations to int8 per block, so float32 rounding of
-// ~1e-7 before one of them can flip a level and move the logits by ~1e-2: the probe could not tell a
-// correct rewrite from a wrong one. The probe's graphs therefore compute those MatMulNBits with
-// float32 activations (accuracy_level 1, the same weights); `edit` plus these copies is the probe's
-// version of the edited graph. Empty when the graph has no such node.
+}  // namespace
+
 graph::GraphEdit float_activation_matmuls(const graph::OnnxGraph& graph, const graph::GraphEdit& edit) {
   graph::GraphEdit exact;
   for (size_t i = 0; i < graph.nodes().size(); ++i) {
@@ -100,8 +97,6 @@ graph::GraphEdit merged(graph::GraphEdit edit, const graph::GraphEdit& also) {
   edit.added_outputs.insert(edit.added_outputs.end(), also.added_outputs.begin(), also.added_outputs.end());
   return edit;
 }
-
-}  // namespace
 
 graph::AttentionFusionPlan plan_fusion(const graph::OnnxGraph& graph, const IoLayout& layout,
                                        const graph::AttentionGeometry& geometry, int64_t onnx_opset) {

@@ -35,6 +35,15 @@ std::optional<Ort::Session> verified_session(const graph::OnnxGraph& graph, cons
 graph::AttentionFusionPlan plan_fusion(const graph::OnnxGraph& graph, const IoLayout& layout,
                                        const graph::AttentionGeometry& geometry, int64_t onnx_opset);
 
+// MatMulNBits computing with int8 activations (accuracy_level > 1) round each activation to 8 bits, so
+// a rewrite's float32 rounding (~1e-7) can flip a level and, on deep models, move the outputs by ~1e-2:
+// a probe could not tell a right rewrite from a wrong one. Probes therefore run such graphs with those
+// nodes at accuracy_level 1 (float32 activations, the same weights): the edit that does so, for the
+// nodes `edit` keeps (empty when there are none).
+graph::GraphEdit float_activation_matmuls(const graph::OnnxGraph& graph, const graph::GraphEdit& edit = {});
+// `edit` with `also`'s changes added.
+graph::GraphEdit merged(graph::GraphEdit edit, const graph::GraphEdit& also);
+
 // The largest difference between the two sessions' outputs on the probe, relative to the
 // outputs' magnitude (0 = identical); throws ortlm::Error when an output differs in shape.
 double probe_difference(Ort::Session& a, Ort::Session& b, const IoLayout& layout);

@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <optional>
 #include <vector>
 
 #include "model/decoder.hpp"
+#include "model/fused_session.hpp"
 #include "model/input_builder.hpp"
 #include "model/kv_block_pool.hpp"
 #include "model/model_config.hpp"
@@ -190,14 +192,27 @@ PagedSession make_paged_session(const graph::OnnxGraph& graph, Ort::Session& exp
       return result;
     }
     const size_t before = graph.nodes().size(), after = graph.node_count(plan.edit);
-    Ort::Session paged = create_session_from_bytes(graph.serialize(plan.edit), graph.path(), options,
-                                                   [](Ort::SessionOptions& o) { add_paged_attention_op(o); });
-    const auto difference =
-        paged_probe_difference(exported, paged, layout, static_cast<int32_t>(geometry.max_positions));
+    const auto paged_session = [&](const graph::GraphEdit& edit) {
+      return create_session_from_bytes(graph.serialize(edit), graph.path(), options,
+                                       [](Ort::SessionOptions& o) { add_paged_attention_op(o); });
+    };
+    // int8-activation MatMulNBits are probed in float32 on both sides (float_activation_matmuls).
+    const graph::GraphEdit exact = float_activation_matmuls(graph);
+    Ort::Session paged = paged_session(exact.removed.empty() ? plan.edit : merged(plan.edit, exact));
+    std::optional<Ort::Session> exact_exported;
+    if (!exact.removed.empty())
+      exact_exported.emplace(create_session_from_bytes(graph.serialize(exact), graph.path(), options));
+    const auto difference = paged_probe_difference(exact_exported ? *exact_exported : exported, paged, layout,
+                                                   static_cast<int32_t>(geometry.max_positions));
     if (difference.logits > kTolerance || difference.kv > kTolerance) {
       result.note = "not paged: the packed graph's outputs differ from the exported graph's (relative " +
                     std::to_string(std::max(difference.logits, difference.kv)) + ")";
       return result;
+    }
+    if (!exact.removed.empty()) {  // the probe's sessions go before the kept one is made
+      exact_exported.reset();
+      paged = Ort::Session{nullptr};
+      paged = paged_session(plan.edit);
     }
     result.session = std::move(paged);
     result.note = "paged in " + std::to_string(plan.layers) + " layers (" + std::to_string(before) + " -> " +
