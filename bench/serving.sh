@@ -54,11 +54,11 @@ echo "model: $MODEL (vocab $VOCAB), $THREADS threads, $N tokens per stream, $PRO
 for kv in $KVS; do
   echo "--kv $kv"
   "$ORTLM" serve "$MODEL" --port 0 --quiet --threads "$THREADS" --batch-size 32 --max-requests 64 \
-    --cache-mib 1024 --kv "$kv" 2>"$TMP/ortlm.log" &
+    --cache-mib 1024 --kv "$kv" 2>"$TMP/ortlm-$kv.log" &
   pid=$!
   PIDS+=($pid)
-  port=$(wait_port "$TMP/ortlm.log" 'http://127.0.0.1:[0-9]+')
-  grep -h "KV cache" "$TMP/ortlm.log" || true
+  port=$(wait_port "$TMP/ortlm-$kv.log" 'http://127.0.0.1:[0-9]+')
+  grep -h "KV cache" "$TMP/ortlm-$kv.log" || true
   node bench/serving_load.mjs "http://127.0.0.1:$port" throughput "$LEVELS" "$N" "$PROMPT" "$VOCAB" | tee "$TMP/ortlm-$kv.jsonl"
   node bench/serving_load.mjs "http://127.0.0.1:$port" ttft "$SYSTEM" "$VOCAB" 3 | tee "$TMP/ttft-$kv.jsonl"
   kill "$pid"; wait "$pid" 2>/dev/null || true
