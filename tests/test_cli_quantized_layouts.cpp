@@ -7,6 +7,7 @@
 
 #include <filesystem>
 
+#include "greedy_oracles.hpp"
 #include "test_support.hpp"
 
 namespace ortlm::test {
@@ -21,13 +22,6 @@ std::string new_ids(const std::string& json) {
   const size_t at = json.find("\"new_ids\":");
   if (at == std::string::npos) return "(no new_ids in: " + json + ")";
   return json.substr(at + 10, json.find(']', at) - at - 9);
-}
-
-std::string node_greedy(const fs::path& onnx, const std::string& prompt, int n) {
-  const auto r = run_command("node " + (source_dir() / "tools" / "greedy_ids.mjs").string() + " " +
-                             onnx.string() + " " + prompt + " " + std::to_string(n));
-  EXPECT_EQ(r.exit_code, 0) << r.output;
-  return r.output.substr(0, r.output.find('\n'));
 }
 
 struct Layout {

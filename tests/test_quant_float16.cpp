@@ -10,6 +10,7 @@
 
 #include "graph/onnx_fields.hpp"
 #include "graph/onnx_graph.hpp"
+#include "greedy_oracles.hpp"
 #include "model/decoder.hpp"
 #include "ortlm/generator.hpp"
 #include "quant/float16.hpp"
@@ -20,6 +21,9 @@ namespace ortlm::quant {
 namespace {
 
 namespace fs = std::filesystem;
+using test::as_json;
+using test::node_greedy;
+using test::ortlm_greedy;
 
 TEST(Float16, RoundsToNearestEvenAndClampsToTheLargestFinite) {
   EXPECT_EQ(to_float16(1.0f), 0x3c00);
@@ -43,28 +47,6 @@ TEST(Float16, RoundsToNearestEvenAndClampsToTheLargestFinite) {
   EXPECT_EQ(to_float16(-std::numeric_limits<float>::max()), 0xfbff);
   EXPECT_EQ(to_float16(std::numeric_limits<float>::infinity()), 0x7bff);
   EXPECT_EQ(to_float16(std::numeric_limits<float>::quiet_NaN()) & 0x7e00, 0x7e00);
-}
-
-std::vector<int32_t> ortlm_greedy(const fs::path& model, const std::vector<int32_t>& prompt, int n) {
-  Generator generator(Model::load(model));
-  GenerationOptions options;
-  options.greedy = true;
-  options.stop_at_eos = false;
-  options.max_new_tokens = n;
-  return generator.generate(prompt, options).new_ids;
-}
-
-std::string node_greedy(const fs::path& onnx, const std::string& prompt, int n) {
-  const auto r = test::run_command("node " + (test::source_dir() / "tools" / "greedy_ids.mjs").string() +
-                                   " " + onnx.string() + " " + prompt + " " + std::to_string(n));
-  EXPECT_EQ(r.exit_code, 0) << r.output;
-  return r.output.substr(0, r.output.find('\n'));
-}
-
-std::string as_json(const std::vector<int32_t>& ids) {
-  std::string s = "[";
-  for (size_t i = 0; i < ids.size(); ++i) s += (i ? "," : "") + std::to_string(ids[i]);
-  return s + "]";
 }
 
 struct Case {

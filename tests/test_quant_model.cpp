@@ -10,6 +10,7 @@
 #include <filesystem>
 
 #include "graph/onnx_graph.hpp"
+#include "greedy_oracles.hpp"
 #include "nbits_unpack.hpp"
 #include "ortlm/error.hpp"
 #include "ortlm/generator.hpp"
@@ -21,36 +22,14 @@ namespace ortlm::quant {
 namespace {
 
 namespace fs = std::filesystem;
+using test::as_json;
+using test::node_greedy;
+using test::ortlm_greedy;
 
 fs::path temp_folder(const std::string& name) {
   const fs::path dir = fs::path(::testing::TempDir()) / ("ortlm_quant_" + name);
   fs::remove_all(dir);
   return dir;
-}
-
-std::vector<int32_t> ortlm_greedy(const fs::path& model, const std::vector<int32_t>& prompt, int n) {
-  Generator generator(Model::load(model));
-  GenerationOptions options;
-  options.greedy = true;
-  options.stop_at_eos = false;
-  options.max_new_tokens = n;
-  return generator.generate(prompt, options).new_ids;
-}
-
-// The same in onnxruntime-node (tools/greedy_ids.mjs), as "[id,id,...]".
-std::string node_greedy(const fs::path& onnx, const std::string& prompt, int n) {
-  const auto r = test::run_command("node " + (test::source_dir() / "tools" / "greedy_ids.mjs").string() +
-                                   " " + onnx.string() + " " + prompt + " " + std::to_string(n));
-  EXPECT_EQ(r.exit_code, 0) << r.output;
-  std::string out = r.output;
-  out.erase(std::remove(out.begin(), out.end(), '\n'), out.end());
-  return out;
-}
-
-std::string as_json(const std::vector<int32_t>& ids) {
-  std::string s = "[";
-  for (size_t i = 0; i < ids.size(); ++i) s += (i ? "," : "") + std::to_string(ids[i]);
-  return s + "]";
 }
 
 bool has_note(const QuantizeResult& r, const std::string& part) {
