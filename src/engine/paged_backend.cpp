@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <limits>
 #include <string>
 
 #include "ortlm/error.hpp"
@@ -13,17 +12,19 @@ namespace {
 
 // The pool: room for the running sequences (EngineOptions::kv_cache_mib) plus the prefix cache.
 int32_t pool_blocks(const model::IoLayout& layout, const EngineOptions& options, int32_t context_length) {
-  const size_t per_token = layout.kv.size() * 2 * static_cast<size_t>(std::max<int64_t>(layout.kv_heads, 1)) *
-                           static_cast<size_t>(std::max<int64_t>(layout.head_size, 1)) *
-                           model::element_size(layout.kv_type);
-  const size_t one_context = per_token * static_cast<size_t>(std::max(context_length, 1));
+  const size_t one_context =
+      model::KvBlockPool::token_bytes(layout) * static_cast<size_t>(std::max(context_length, 1));
   size_t running = static_cast<size_t>(options.kv_cache_mib) << 20;
   if (running == 0)
     running = std::clamp(one_context * static_cast<size_t>(options.max_batch_rows), one_context,
                          std::max<size_t>(size_t{1} << 30, one_context));
   const size_t bytes = running + (static_cast<size_t>(options.prefix_cache_mib) << 20);
-  const size_t per_block = per_token * static_cast<size_t>(options.kv_block_size);
-  return static_cast<int32_t>(std::clamp<size_t>(bytes / per_block, 1, std::numeric_limits<int32_t>::max()));
+  return model::KvBlockPool::blocks_in(layout, bytes, options.kv_block_size);
+}
+
+// Tokens of an admitted sequence still to prefill (its tokens are its prompt until it is done).
+int64_t left_to_prefill(Sequence& s) {
+  return static_cast<int64_t>(s.tokens().size()) - s.paged_rows()[0].cached;
 }
 
 int64_t blocks_for(int64_t positions, int32_t block_size) {
@@ -33,8 +34,7 @@ int64_t blocks_for(int64_t positions, int32_t block_size) {
 }  // namespace
 
 PagedBackend::PagedBackend(Ort::Session& session, const model::Decoder& decoder, const EngineOptions& options)
-    : context_length_(decoder.context_length),
-      prefill_budget_(options.prefill_chunk),
+    : prefill_budget_(options.prefill_chunk),
       prefix_caching_(options.prefix_cache_mib > 0),
       pool_(decoder.layout, options.kv_block_size,
             pool_blocks(decoder.layout, options, decoder.context_length)),
@@ -42,18 +42,22 @@ PagedBackend::PagedBackend(Ort::Session& session, const model::Decoder& decoder,
       tables_(blocks_, pool_),
       runner_(session, decoder.layout, decoder.context_length, pool_) {}
 
+std::string PagedBackend::pool_description() const {
+  return "the paged KV pool (" + std::to_string(pool_.num_blocks()) + " blocks of " +
+         std::to_string(pool_.block_size()) + " tokens)";
+}
+
 void PagedBackend::step(Scheduler& scheduler, StepSink& sink) {
   reserve_decode_rows(scheduler, sink);
   // New prompts are admitted while this step's token budget has room beyond the decode rows and the
   // prompts still being prefilled (admitted ones hold their blocks until they are done).
   const size_t running_rows = scheduler.rows();
   int64_t budget = int64_t{prefill_budget_} - static_cast<int64_t>(running_rows);
-  for (Sequence* s : scheduler.admitted())
-    budget -= static_cast<int64_t>(s->tokens().size()) - s->paged_rows()[0].cached;
+  for (Sequence* s : scheduler.admitted()) budget -= left_to_prefill(*s);
   scheduler.admit([&](Sequence& s) {
     if (budget <= 0 && !scheduler.admitted().empty()) return false;  // one always progresses
     if (!reserve_prompt(s, running_rows, scheduler)) return false;
-    budget -= static_cast<int64_t>(s.tokens().size()) - s.paged_rows()[0].cached;
+    budget -= left_to_prefill(s);
     return true;
   });
   if (!scheduler.running().empty() || !scheduler.admitted().empty()) run(scheduler, sink);
@@ -81,9 +85,8 @@ void PagedBackend::reserve_decode_rows(Scheduler& scheduler, StepSink& sink) {
       while (!preempted && !tables_.reserve(row, int64_t{row.cached} + 1)) {
         Sequence* const v = victim(scheduler, i);
         if (!v) {
-          sink.fail({&s, 1}, "the paged KV pool (" + std::to_string(pool_.num_blocks()) + " blocks of " +
-                                 std::to_string(pool_.block_size()) +
-                                 " tokens) has no room left for this beam search: raise kv_cache_mib");
+          sink.fail({&s, 1},
+                    pool_description() + " has no room left for this beam search: raise kv_cache_mib");
           break;
         }
         preempted = v == s;
@@ -99,9 +102,8 @@ bool PagedBackend::reserve_prompt(Sequence& s, size_t running_rows, Scheduler& s
   const auto tokens = s.tokens();
   const auto size = static_cast<int64_t>(tokens.size());
   if (blocks_for(size + 1, pool_.block_size()) > pool_.num_blocks()) {
-    s.finish(StopReason::error, "the paged KV pool (" + std::to_string(pool_.num_blocks()) + " blocks of " +
-                                    std::to_string(pool_.block_size()) + " tokens) cannot hold " +
-                                    std::to_string(size + 1) + " positions: raise kv_cache_mib");
+    s.finish(StopReason::error, pool_description() + " cannot hold " + std::to_string(size + 1) +
+                                    " positions: raise kv_cache_mib");
     scheduler.note_waiting_finished();
     return false;
   }

@@ -7,6 +7,7 @@
 // blocks (after the prefix cache's hits); when a running row needs a block and none is left, the
 // newest sequence is preempted: its blocks are given back (those it published stay cached) and it
 // waits at the head of the queue, to be recomputed from its tokens, mostly from the cache.
+#include <string>
 #include <vector>
 
 #include "engine/block_manager.hpp"
@@ -38,10 +39,10 @@ class PagedBackend final : public KvBackend {
   bool reserve_prompt(Sequence& sequence, size_t running_rows, Scheduler& scheduler);
   void preempt(Scheduler& scheduler, Sequence* sequence);
   Sequence* victim(const Scheduler& scheduler, size_t first) const;
+  std::string pool_description() const;  // for errors: "the paged KV pool (N blocks of B tokens)"
   // The step's passes: decode rows and prefill chunks packed together.
   void run(Scheduler& scheduler, StepSink& sink);
 
-  int32_t context_length_;
   int32_t prefill_budget_;
   bool prefix_caching_;
   model::KvBlockPool pool_;  // before the runner, which keeps a reference

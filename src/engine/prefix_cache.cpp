@@ -4,19 +4,8 @@
 
 namespace ortlm::engine {
 
-namespace {
-
-int32_t blocks_in(const model::IoLayout& layout, size_t bytes, int32_t block_size) {
-  const size_t per_block = layout.kv.size() * 2 * static_cast<size_t>(std::max<int64_t>(layout.kv_heads, 1)) *
-                           static_cast<size_t>(std::max<int64_t>(layout.head_size, 1)) *
-                           model::element_size(layout.kv_type) * static_cast<size_t>(block_size);
-  return static_cast<int32_t>(std::clamp<size_t>(bytes / std::max<size_t>(per_block, 1), 1, INT32_MAX));
-}
-
-}  // namespace
-
 PrefixCache::PrefixCache(const model::IoLayout& layout, size_t bytes, int32_t block_size)
-    : pool_(layout, block_size, blocks_in(layout, bytes, block_size)),
+    : pool_(layout, block_size, model::KvBlockPool::blocks_in(layout, bytes, block_size)),
       blocks_(pool_.num_blocks(), block_size) {}
 
 int64_t PrefixCache::acquire(Sequence& sequence) {

@@ -1,5 +1,7 @@
 #include "model/kv_block_pool.hpp"
 
+#include <algorithm>
+#include <limits>
 #include <mutex>
 #include <shared_mutex>
 #include <string>
@@ -22,6 +24,17 @@ Registry& registry() {
 }
 
 }  // namespace
+
+size_t KvBlockPool::token_bytes(const IoLayout& layout) {
+  return layout.kv.size() * 2 * static_cast<size_t>(std::max<int64_t>(layout.kv_heads, 1)) *
+         static_cast<size_t>(std::max<int64_t>(layout.head_size, 1)) * element_size(layout.kv_type);
+}
+
+int32_t KvBlockPool::blocks_in(const IoLayout& layout, size_t bytes, int32_t block_size) {
+  const size_t per_block = token_bytes(layout) * static_cast<size_t>(block_size);
+  return static_cast<int32_t>(
+      std::clamp<size_t>(bytes / std::max<size_t>(per_block, 1), 1, std::numeric_limits<int32_t>::max()));
+}
 
 KvBlockPool* KvBlockPool::find(int64_t handle) {
   auto& r = registry();

@@ -23,6 +23,11 @@ class KvBlockPool {
   KvBlockPool(const KvBlockPool&) = delete;
   KvBlockPool& operator=(const KvBlockPool&) = delete;
 
+  // Bytes of KV one token takes with this layout (keys and values of every layer), and how many
+  // blocks of `block_size` tokens fit in `bytes` (at least 1): how engines size their pools.
+  static size_t token_bytes(const IoLayout& layout);
+  static int32_t blocks_in(const IoLayout& layout, size_t bytes, int32_t block_size);
+
   // This pool's handle (> 0, never reused in the process).
   int64_t handle() const { return handle_; }
   // The live pool with this handle, or nullptr. The pool must outlive every Run() given its handle.
