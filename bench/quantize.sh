@@ -3,13 +3,13 @@
 #   bench/quantize.sh [MODEL_DIR]     # default: the smollm2-135m preset (random weights, SmolLM2-135M's shape)
 # Quantizes MODEL_DIR to 4 bits (block 32, LM head and embedding included), 8 bits and 4 bits with
 # float16 activations (q4f16, --fp16) into $BENCH_MODELS/quant-*, then decodes N tokens greedily with
-# each model on THREADS threads (ortlm's load-time rewrites as FUSION says), the engines
+# each model on THREADS threads (ortlm's load-time rewrites as FUSION says, its KV cache as KV says), the engines
 # alternating, REPEAT rounds, best tokens/s kept. Prints file sizes, tokens/s and the ratios to float32;
 # with LLAMACPP_PAIR=DIR (a folder written by ../shared/anchors/llamacpp/make_pair.sh) the float32 model is
 # that pair's ONNX model and llama.cpp's F32 / Q8_0 / Q4_0 GGUF files of the same weights run in the same
 # rounds. Exits 1 if 4-bit decode is below MIN_RATIO (3.5) x float32.
 # Environment: ORTLM (binary), N (128), THREADS (2), REPEAT (3), MIN_RATIO (3.5), BENCH_MODELS,
-# FUSION (auto | on | off: ortlm's --fusion).
+# FUSION (auto | on | off: ortlm's --fusion), KV (auto | paged | dense: ortlm's --kv).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -20,6 +20,7 @@ REPEAT=${REPEAT:-3}
 MIN_RATIO=${MIN_RATIO:-3.5}
 BENCH_MODELS=${BENCH_MODELS:-build/bench_models}
 FUSION=${FUSION:-auto}
+KV=${KV:-auto}
 LLAMACPP_PAIR=${LLAMACPP_PAIR:-}
 LLAMACPP=../shared/anchors/llamacpp/run
 PY=/usr/bin/python3
@@ -61,7 +62,7 @@ done
 size_mb() { du -sb "$1"/onnx 2>/dev/null | awk '{printf "%.1f", $1 / 1e6}'; }
 ortlm_tps() {
   "$ORTLM" generate "$1" --ids "$IDS" -n "$N" --greedy --ignore-eos --json --threads "$THREADS" \
-    --fusion "$FUSION" 2>/dev/null |
+    --fusion "$FUSION" --kv "$KV" 2>/dev/null |
     "$PY" -c 'import json, sys; print(json.loads(sys.stdin.readline())["tokens_per_second"])'
 }
 llama_tps() {
@@ -95,7 +96,7 @@ for e in "${ENGINES[@]}"; do
 done >"$TMP/sizes.txt"
 
 "$PY" - "$TMP/runs.txt" "$TMP/sizes.txt" "$MIN_RATIO" "$load_before" "$load_after" "$(nproc)" "$THREADS" "$N" \
-  "$FUSION" <<'PYEOF'
+  "$FUSION" "$KV" <<'PYEOF'
 import sys
 runs, sizes = {}, {}
 for line in open(sys.argv[1]):
@@ -110,7 +111,7 @@ names = {"f32": "ortlm float32", "q4": "ortlm 4-bit (MatMulNBits, block 32)", "q
          "q4f16": "ortlm q4f16 (4-bit, float16 activations)",
          "llama.cpp-f32": "llama.cpp F32", "llama.cpp-q8_0": "llama.cpp Q8_0", "llama.cpp-q4_0": "llama.cpp Q4_0"}
 print(f"decode, {sys.argv[8]} new tokens, {sys.argv[7]} threads, best of {len(runs['f32'])} rounds "
-      f"(load {sys.argv[4]} -> {sys.argv[5]} on {sys.argv[6]} CPUs), ortlm --fusion {sys.argv[9]}")
+      f"(load {sys.argv[4]} -> {sys.argv[5]} on {sys.argv[6]} CPUs), ortlm --fusion {sys.argv[9]} --kv {sys.argv[10]}")
 print("| model | file MB | decode tok/s | x float32 | runs |")
 print("|---|---|---|---|---|")
 for e in runs:

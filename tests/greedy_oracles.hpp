@@ -12,10 +12,11 @@
 
 namespace ortlm::test {
 
-// `n` greedy ids after `prompt` (EOS does not stop them), by ortlm.
+// `n` greedy ids after `prompt` (EOS does not stop them), by ortlm, on the KV cache `kv`.
 inline std::vector<int32_t> ortlm_greedy(const std::filesystem::path& model,
-                                         const std::vector<int32_t>& prompt, int n) {
-  Generator generator(Model::load(model));
+                                         const std::vector<int32_t>& prompt, int n,
+                                         KvCacheKind kv = KvCacheKind::dense) {
+  Generator generator(Model::load(model), {.max_batch_rows = 1, .kv_cache = kv});
   GenerationOptions options;
   options.greedy = true;
   options.stop_at_eos = false;

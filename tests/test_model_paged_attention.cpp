@@ -102,8 +102,14 @@ TEST_P(PagedModels, RewriteIsKeptAndTheProbeAgrees) {
       p.model->decoder().session, p.session(), p.model->decoder().layout, p.model->config().context_length);
   EXPECT_LT(difference.logits, 1e-5);
   // The keys and values written into the pool are the exported graph's present tensors, where the
-  // (scattered) block tables say.
-  EXPECT_LT(difference.kv, 1e-6);
+  // (scattered) block tables say; the keys rotated by the operator itself, so the float32 rounding of
+  // its RoPE and of the layers before add up (1.1e-6 on stories260k's fifth layer).
+  EXPECT_LT(difference.kv, 1e-5);
+  // stories260k stores its LM head as a transposed copy of the embedding: the paged graph reads the
+  // embedding itself, as the dense one does.
+  EXPECT_EQ(p.paged.note.find("the LM head reads the tied embedding") != std::string::npos,
+            GetParam() == "stories260k")
+      << p.paged.note;
 }
 
 // Four sequences join at different steps (a prompt prefilled in two chunks, prefills packed with other

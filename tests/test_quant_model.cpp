@@ -11,6 +11,7 @@
 
 #include "graph/onnx_graph.hpp"
 #include "greedy_oracles.hpp"
+#include "model/paged_session.hpp"
 #include "nbits_unpack.hpp"
 #include "ortlm/error.hpp"
 #include "ortlm/generator.hpp"
@@ -76,6 +77,15 @@ TEST_P(QuantizedBundledModel, RunsWithTheSameGreedyIdsAsOnnxRuntimeNode) {
   const std::vector<int32_t> prompt{1, 403, 407};
   const auto ids = ortlm_greedy(out, prompt, 40);
   EXPECT_EQ(as_json(ids), node_greedy(q.onnx, "1,403,407", 40));
+  // The load-time MLP rewrite reads the stacked gate/up projection whole (its Split dropped); the
+  // greedy ids above ran on it.
+  EXPECT_NE(
+      Model::load(out)->describe().find("mlp:           5 silu(gate) * up fused (ortlm.SiluMul; 5 read the "
+                                        "stacked gate/up projection)"),
+      std::string::npos);
+  // The paged rewrite takes the quantized LM head too (the hidden states are gathered before it).
+  EXPECT_EQ(model::make_paged_session(*Model::load(out)).note.rfind("paged in 5 layers", 0), 0u);
+  EXPECT_EQ(ortlm_greedy(out, prompt, 40, KvCacheKind::paged), ids);
   // Not the same as a random model: the quantized model still tells the bundled story's start.
   EXPECT_EQ(ids.front(), ortlm_greedy(test::bundled_model(), prompt, 1).front());
 

@@ -95,6 +95,8 @@ class Model {
   std::filesystem::path folder_;
   std::string attention_fusion_note_;
   std::string lm_head_note_;  // the LM head sharing the embedding, or why not (`ortlm info`)
+  std::string norms_note_;    // residual sums fused into the norms after them, or why not
+  std::string mlp_note_;      // MLP activations fused (SiluMul), or why not
   std::optional<Tokenizer> tokenizer_;
   std::unique_ptr<const model::Decoder> decoder_;
   std::unique_ptr<const graph::OnnxSummary> summary_;

@@ -40,6 +40,8 @@ struct GenerateArgs {
   bool display_prompt = true;
   int32_t warmup_tokens = 0;
   SessionOptions session = default_session_options();
+  // --kv, --kv-mib (paged where the graph allows it: it decodes faster); --prompts runs batch_size rows.
+  EngineOptions engine{.max_batch_rows = 1, .kv_cache = KvCacheKind::automatic};
 };
 
 std::string read_prompt_file(const std::string& name) {
@@ -83,7 +85,7 @@ class GenerateCommand {
                          args.session);
     times_.load_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     validate(options_, model_->config().vocab_size);  // stop ids against the vocabulary, before any output
-    generator_.emplace(model_);
+    generator_.emplace(model_, args.engine);
   }
 
   void run(const std::vector<PromptSpec>& specs) {
@@ -152,7 +154,9 @@ class GenerateCommand {
 
   // All prompts in one engine; a prompt the engine refuses (too long, bad ids) fails alone.
   void run_batch(const std::vector<PromptSpec>& specs) {
-    Engine engine(model_, {.max_batch_rows = args_.batch_size});
+    EngineOptions engine_options = args_.engine;
+    engine_options.max_batch_rows = args_.batch_size;
+    Engine engine(model_, engine_options);
     std::vector<std::optional<RequestId>> requests(specs.size());
     std::vector<std::string> errors(specs.size());
     for (size_t i = 0; i < specs.size(); ++i) {
@@ -269,6 +273,7 @@ void register_generate(CLI::App& app) {
   cmd->add_flag("--json", args.json,
                 "Print one JSON object per prompt (ids, text, stop reason, seed, timings)");
   add_session_flags(cmd, args.session);
+  add_kv_flags(cmd, args.engine);
   cmd->add_option("--optimization-level", args.session.graph_optimization_level,
                   "ONNX Runtime graph optimization: 0, 1, 2 or 99 (all)")
       ->capture_default_str()

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "model/custom_ops.hpp"
 #include "model/input_builder.hpp"
 #include "model/ort_session.hpp"
 #include "model/padded_kv_cache.hpp"
@@ -67,18 +68,20 @@ std::vector<Ort::Value> run(Ort::Session& session, ProbeInputs& in, const std::v
 
 }  // namespace
 
+bool use_float_activations(graph::GraphNode& node) {
+  const auto* level = node.attribute("accuracy_level");
+  if (!node.is("MatMulNBits", "com.microsoft") || !level || !level->i || *level->i <= 1) return false;
+  node.encoded = {};
+  for (auto& a : node.attributes)
+    if (a.name == "accuracy_level") a.i = 1;
+  return true;
+}
+
 graph::GraphEdit float_activation_matmuls(const graph::OnnxGraph& graph, const graph::GraphEdit& edit) {
   graph::GraphEdit exact;
   for (size_t i = 0; i < graph.nodes().size(); ++i) {
-    const graph::GraphNode& n = graph.nodes()[i];
-    const auto* level = n.attribute("accuracy_level");
-    if (!n.is("MatMulNBits", "com.microsoft") || !level || !level->i || *level->i <= 1 ||
-        edit.removed.count(i))
-      continue;
-    graph::GraphNode copy = n;
-    copy.encoded = {};
-    for (auto& a : copy.attributes)
-      if (a.name == "accuracy_level") a.i = 1;
+    graph::GraphNode copy = graph.nodes()[i];
+    if (edit.removed.count(i) || !use_float_activations(copy)) continue;
     exact.removed.insert(i);
     exact.added.push_back(std::move(copy));
   }
@@ -154,18 +157,19 @@ std::optional<Ort::Session> verified_session(const graph::OnnxGraph& graph, cons
     std::optional<Ort::Session> rewritten;
     double difference = 0;
     if (exact.removed.empty()) {
-      rewritten.emplace(create_session_from_bytes(graph.serialize(edit), graph.path(), options));
+      rewritten.emplace(
+          create_session_from_bytes(graph.serialize(edit), graph.path(), options, add_ortlm_ops));
       difference = probe_difference(original, *rewritten, layout);
     } else {  // both probe sessions are released before the kept one is made
       Ort::Session reference = create_session_from_bytes(graph.serialize(exact), graph.path(), options);
-      Ort::Session candidate =
-          create_session_from_bytes(graph.serialize(merged(edit, exact)), graph.path(), options);
+      Ort::Session candidate = create_session_from_bytes(graph.serialize(merged(edit, exact)), graph.path(),
+                                                         options, add_ortlm_ops);
       difference = probe_difference(reference, candidate, layout);
     }
     if (difference <= kTolerance)
-      return rewritten
-                 ? std::move(rewritten)
-                 : std::optional(create_session_from_bytes(graph.serialize(edit), graph.path(), options));
+      return rewritten ? std::move(rewritten)
+                       : std::optional(create_session_from_bytes(graph.serialize(edit), graph.path(), options,
+                                                                 add_ortlm_ops));
     why_not = "the rewritten graph's outputs differ from the original's (relative " +
               std::to_string(difference) + ")";
   } catch (const std::exception& e) {

@@ -41,6 +41,9 @@ graph::AttentionFusionPlan plan_fusion(const graph::OnnxGraph& graph, const IoLa
 // nodes at accuracy_level 1 (float32 activations, the same weights): the edit that does so, for the
 // nodes `edit` keeps (empty when there are none).
 graph::GraphEdit float_activation_matmuls(const graph::OnnxGraph& graph, const graph::GraphEdit& edit = {});
+// The same for one node (a node an edit adds): true when `node` was such a MatMulNBits and now computes
+// in float32.
+bool use_float_activations(graph::GraphNode& node);
 // `edit` with `also`'s changes added.
 graph::GraphEdit merged(graph::GraphEdit edit, const graph::GraphEdit& also);
 

@@ -2,6 +2,8 @@
 
 #include "graph/onnx_graph.hpp"
 #include "graph/passes/lm_head_sharing.hpp"
+#include "graph/passes/silu_mul_fusion.hpp"
+#include "graph/passes/skip_norm_fusion.hpp"
 #include "model/decoder.hpp"
 #include "model/fused_session.hpp"
 #include "model/io_layout.hpp"
@@ -84,17 +86,33 @@ std::shared_ptr<Model> Model::load(const fs::path& path, const SessionOptions& o
   auto session = model::create_session(files.onnx, session_options);
   auto layout = model::detect_io_layout(session, config_files.names, model->config_, files.onnx.string());
   complete_config(model->config_, layout, files.onnx);
-  // The LM head sharing the tied embedding rides with the attention rewrite (one probe for both),
-  // or is verified alone; --fusion off turns every load-time rewrite off.
+  // The LM head sharing the tied embedding, the residual norms and the MLP activations ride with the
+  // attention rewrite (one probe for all), or are verified alone; --fusion off turns every load-time
+  // rewrite off.
   graph::LmHeadSharingPlan sharing;
+  graph::SkipNormFusionPlan norms;
+  graph::SiluMulFusionPlan activations;
   if (options.attention_fusion != AttentionFusion::never) {
     try {
       sharing = graph::plan_lm_head_sharing(onnx_graph);
     } catch (const std::exception& e) {
       sharing.why_not = e.what();
     }
+    try {
+      norms = graph::plan_skip_norm_fusion(onnx_graph);
+    } catch (const std::exception& e) {
+      norms = {};
+      norms.why_not = e.what();
+    }
+    try {
+      activations = graph::plan_silu_mul_fusion(onnx_graph);
+    } catch (const std::exception& e) {
+      activations = {};
+      activations.why_not = e.what();
+    }
   }
-  bool lm_head_shared = false;
+  const graph::GraphEdit also = model::merged(model::merged(sharing.edit, norms.edit), activations.edit);
+  bool also_applied = false;
   model->attention_fusion_note_ = "as exported (fusion off)";
   if (options.attention_fusion != AttentionFusion::never && model->config_.context_length <= 0)
     model->attention_fusion_note_ =
@@ -113,25 +131,34 @@ std::shared_ptr<Model> Model::load(const fs::path& path, const SessionOptions& o
         .rope_theta = config_files.attention.rope_theta,
         .plain_rope = config_files.attention.plain_rope,
     };
-    auto fused = model::fuse_attention(onnx_graph, session, layout, geometry, session_options, sharing.edit);
+    auto fused = model::fuse_attention(onnx_graph, session, layout, geometry, session_options, also);
     if (fused.session) {
       session = std::move(*fused.session);
-      lm_head_shared = sharing.shares();
+      also_applied = true;
     }
     model->attention_fusion_note_ = std::move(fused.note);
   }
-  if (sharing.shares() && !lm_head_shared) {
+  if (!also_applied && (sharing.shares() || norms.norms > 0 || activations.activations > 0)) {
     std::string why_not;
-    auto shared =
-        model::verified_session(onnx_graph, sharing.edit, session, layout, session_options, why_not);
-    if (shared) session = std::move(*shared);
-    lm_head_shared = shared.has_value();
-    if (!shared) sharing.why_not = why_not;
+    auto rewritten = model::verified_session(onnx_graph, also, session, layout, session_options, why_not);
+    if (rewritten) session = std::move(*rewritten);
+    also_applied = rewritten.has_value();
+    if (!rewritten) sharing.why_not = norms.why_not = activations.why_not = why_not;
   }
-  model->lm_head_note_ = lm_head_shared
+  model->lm_head_note_ = also_applied && sharing.shares()
                              ? "reads the tied embedding (com.microsoft FusedMatMul, transB = 1; the "
                                "transposed copy is dropped)"
                              : "as exported" + (sharing.why_not.empty() ? "" : " (" + sharing.why_not + ")");
+  model->norms_note_ = also_applied && norms.norms > 0
+                           ? std::to_string(norms.norms) +
+                                 " residual sums and RMSNorms fused (com.microsoft "
+                                 "SkipSimplifiedLayerNormalization)"
+                           : "as exported" + (norms.why_not.empty() ? "" : " (" + norms.why_not + ")");
+  model->mlp_note_ =
+      also_applied && activations.activations > 0
+          ? std::to_string(activations.activations) + " silu(gate) * up fused (ortlm.SiluMul; " +
+                std::to_string(activations.packed) + " read the stacked gate/up projection)"
+          : "as exported" + (activations.why_not.empty() ? "" : " (" + activations.why_not + ")");
   model->summary_ = std::make_unique<const graph::OnnxSummary>(summary);
   model->options_ = options;
   mark_batching(layout, summary);

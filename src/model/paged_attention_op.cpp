@@ -21,9 +21,21 @@ std::atomic<uint64_t> g_nanoseconds{0};
 // much as a decode step of a small model's attention takes whole.
 constexpr int64_t kParallelMinimum = int64_t{1} << 18;
 
-enum Input : size_t { kQuery, kKey, kValue, kRowStarts, kCachedLengths, kBlockTables, kKvPool, kInputCount };
+enum Input : size_t {
+  kQuery,
+  kKey,
+  kValue,
+  kRowStarts,
+  kCachedLengths,
+  kBlockTables,
+  kKvPool,
+  kRotaryCos,  // optional, with kRotarySin: rotate the queries and keys here
+  kRotarySin,
+  kInputCount
+};
 constexpr std::array<const char*, kInputCount> kInputNames{
-    "query", "key", "value", "row_starts", "cached_lengths", "block_tables", "kv_pool"};
+    "query",        "key",     "value",      "row_starts", "cached_lengths",
+    "block_tables", "kv_pool", "rotary_cos", "rotary_sin"};
 
 // A bad input: the message becomes the Run()'s error.
 [[noreturn]] void fail(const std::string& message) { throw std::invalid_argument(message); }
@@ -58,6 +70,16 @@ TensorView view(const Ort::KernelContext& context, Input index, ONNXTensorElemen
   t.elements = static_cast<int64_t>(info.GetElementCount());
   t.data = value.GetTensorRawData();
   return t;
+}
+
+// HF's rotate-half RoPE of one head (com.microsoft RotaryEmbedding, not interleaved) at the position whose
+// table rows are `cos` and `sin` (head_size / 2 each), from `x` into `out`.
+void rotate_half(const float* x, const float* cos, const float* sin, int64_t half, float* out) {
+  for (int64_t i = 0; i < half; ++i) {
+    const float a = x[i], b = x[i + half];
+    out[i] = a * cos[i] - b * sin[i];
+    out[i + half] = b * cos[i] + a * sin[i];
+  }
 }
 
 // What every worker of one Compute shares.
@@ -122,6 +144,17 @@ void PagedAttentionKernel::compute(const Ort::KernelContext& context) {
   const TensorView cached = view(context, kCachedLengths, kInt32, where_);
   const TensorView tables = view(context, kBlockTables, kInt32, where_);
   const TensorView pool_handle = view(context, kKvPool, ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64, where_);
+  const bool rotary = context.GetInputCount() > kRotaryCos && context.GetInput(kRotaryCos);
+  TensorView cos, sin;
+  const int64_t half = head_size_ / 2;
+  if (rotary) {
+    cos = view(context, kRotaryCos, kFloat, where_);
+    sin = view(context, kRotarySin, kFloat, where_);
+    if (head_size_ % 2 != 0 || cos.rank != 2 || cos.dims[1] != half || sin.rank != 2 ||
+        sin.dims[0] != cos.dims[0] || sin.dims[1] != half)
+      fail(where_ + ": the rotary tables must both be [positions, head_size / 2 = " + std::to_string(half) +
+           "]");
+  }
 
   const int64_t query_width = heads_ * head_size_, kv_width = kv_heads_ * head_size_;
   if (query.dims[query.rank - 1] != query_width)
@@ -164,6 +197,9 @@ void PagedAttentionKernel::compute(const Ort::KernelContext& context) {
     if (starts[r + 1] < starts[r]) fail(row() + ": row_starts decrease");
     if (lengths[r] < 0) fail(row() + ": negative cached length " + std::to_string(lengths[r]));
     const int64_t total = int64_t{lengths[r]} + starts[r + 1] - starts[r];
+    if (rotary && total > cos.dims[0])
+      fail(row() + ": position " + std::to_string(total - 1) + " is beyond the rotary tables (" +
+           std::to_string(cos.dims[0]) + " positions)");
     const int64_t blocks = (total + block_size - 1) / block_size;
     if (blocks > width)
       fail(row() + ": position " + std::to_string(total - 1) + " is beyond its block table (" +
@@ -182,17 +218,30 @@ void PagedAttentionKernel::compute(const Ort::KernelContext& context) {
   float* values = reinterpret_cast<float*>(pool->block(static_cast<size_t>(layer_), 1, 0));
 
   // The new keys and values into their slots first: later tokens of a row attend to earlier ones.
+  // With rotary tables the keys are rotated on the way, and the queries into a buffer of their own.
   const size_t head_bytes = static_cast<size_t>(head_size_) * sizeof(float);
+  thread_local std::vector<float> rotated_queries;  // reused: no allocation once warm
+  if (rotary) rotated_queries.resize(static_cast<size_t>(tokens * query_width));
   for (int64_t r = 0; r < rows; ++r) {
     for (int64_t token = starts[r]; token < starts[r + 1]; ++token) {
       const int64_t position = lengths[r] + token - starts[r];
       const int64_t block = table[r * width + position / block_size], offset = position % block_size;
+      const float* cos_row = rotary ? cos.as<float>() + position * half : nullptr;
+      const float* sin_row = rotary ? sin.as<float>() + position * half : nullptr;
       for (int64_t g = 0; g < kv_heads_; ++g) {
         const int64_t slot = ((block * kv_heads_ + g) * block_size + offset) * head_size_;
         const int64_t from = token * kv_width + g * head_size_;
-        std::memcpy(keys + slot, key.as<float>() + from, head_bytes);
+        if (rotary)
+          rotate_half(key.as<float>() + from, cos_row, sin_row, half, keys + slot);
+        else
+          std::memcpy(keys + slot, key.as<float>() + from, head_bytes);
         std::memcpy(values + slot, value.as<float>() + from, head_bytes);
       }
+      if (rotary)
+        for (int64_t h = 0; h < heads_; ++h) {
+          const int64_t at = token * query_width + h * head_size_;
+          rotate_half(query.as<float>() + at, cos_row, sin_row, half, rotated_queries.data() + at);
+        }
     }
   }
 
@@ -208,7 +257,7 @@ void PagedAttentionKernel::compute(const Ort::KernelContext& context) {
             {r, g, first, count - first < paged::kTileTokens ? count - first : paged::kTileTokens});
   }
   Job job{paged::select_attend(head_size_, block_size),
-          {.query = query.as<float>(),
+          {.query = rotary ? rotated_queries.data() : query.as<float>(),
            .output = output.GetTensorMutableData<float>(),
            .row_starts = starts,
            .cached_lengths = lengths,
@@ -242,8 +291,11 @@ struct PagedAttentionOp : Ort::CustomOpBase<PagedAttentionOp, PagedAttentionKern
   }
   const char* GetName() const { return "PagedAttention"; }
   size_t GetInputTypeCount() const { return kInputCount; }
+  OrtCustomOpInputOutputCharacteristic GetInputCharacteristic(size_t index) const {
+    return index >= kRotaryCos ? INPUT_OUTPUT_OPTIONAL : INPUT_OUTPUT_REQUIRED;
+  }
   ONNXTensorElementDataType GetInputType(size_t index) const {
-    if (index <= kValue) return ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT;
+    if (index <= kValue || index >= kRotaryCos) return ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT;
     return index == kKvPool ? ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64 : ONNX_TENSOR_ELEMENT_DATA_TYPE_INT32;
   }
   size_t GetOutputTypeCount() const { return 1; }
@@ -252,15 +304,10 @@ struct PagedAttentionOp : Ort::CustomOpBase<PagedAttentionOp, PagedAttentionKern
 
 }  // namespace
 
-void add_paged_attention_op(Ort::SessionOptions& options) {
-  // Both must outlive every session using them: made once, never destroyed.
-  static PagedAttentionOp* op = new PagedAttentionOp();
-  static Ort::CustomOpDomain* domain = [] {
-    auto* d = new Ort::CustomOpDomain("ortlm");
-    d->Add(op);
-    return d;
-  }();
-  options.Add(*domain);
+const OrtCustomOp* paged_attention_op() {
+  static const PagedAttentionOp* op =
+      new PagedAttentionOp();  // never destroyed: sessions may outlive statics
+  return op;
 }
 
 uint64_t paged_attention_nanoseconds() { return g_nanoseconds.load(); }

@@ -1,11 +1,14 @@
 #pragma once
 // ortlm.PagedAttention, the ONNX Runtime custom operator the paged rewrite (graph/passes/
-// paged_attention) puts in place of each layer's attention. Inputs: the layer's rotated queries
-// [1, T, heads * head_size], rotated keys and values [1, T, kv_heads * head_size] of every row's new
-// tokens packed, then the batch metadata all layers share (row_starts int32 [R + 1], cached_lengths
-// int32 [R], block_tables int32 [R, M], the pool's handle int64 [1]); attributes layer, num_heads,
-// kv_heads, head_size, scale. It writes the new keys and values into the pool's blocks in place
-// (token at position p of row r goes to block block_tables[r][p / block_size], offset p % block_size)
+// paged_attention) puts in place of each layer's attention. Inputs: the layer's queries
+// [1, T, heads * head_size], keys and values [1, T, kv_heads * head_size] of every row's new tokens
+// packed, then the batch metadata all layers share (row_starts int32 [R + 1], cached_lengths int32
+// [R], block_tables int32 [R, M], the pool's handle int64 [1]), then optionally the rotary tables
+// cos and sin [positions, head_size / 2]: with them the operator applies HF's rotate-half RoPE to
+// the queries and keys itself, at each token's position in its row (cached length + its index), which
+// saves two RotaryEmbedding nodes per layer; without them queries and keys come rotated. Attributes
+// layer, num_heads, kv_heads, head_size, scale. It writes the new keys and values into the pool's blocks in
+// place (token at position p of row r goes to block block_tables[r][p / block_size], offset p % block_size)
 // and returns the causal grouped-query attention of each token over its row's positions 0..p,
 // reading every key and value through the block table. fp32 KV only.
 //
@@ -19,8 +22,8 @@
 
 namespace ortlm::model {
 
-// Adds the "ortlm" operator domain to a session's options. The domain object lives for the process.
-void add_paged_attention_op(Ort::SessionOptions& options);
+// The operator, for the "ortlm" domain (model/custom_ops). Lives for the process.
+const OrtCustomOp* paged_attention_op();
 
 // Nanoseconds spent inside PagedAttention computes since the process started, all sessions and
 // threads together (benchmarks read the kernel's share of a step from it).

@@ -6,6 +6,10 @@
 #include <optional>
 #include <vector>
 
+#include "graph/passes/lm_head_sharing.hpp"
+#include "graph/passes/silu_mul_fusion.hpp"
+#include "graph/passes/skip_norm_fusion.hpp"
+#include "model/custom_ops.hpp"
 #include "model/decoder.hpp"
 #include "model/fused_session.hpp"
 #include "model/input_builder.hpp"
@@ -13,7 +17,6 @@
 #include "model/model_config.hpp"
 #include "model/ort_session.hpp"
 #include "model/padded_kv_cache.hpp"
-#include "model/paged_attention_op.hpp"
 #include "model/paged_runner.hpp"
 #include "ortlm/error.hpp"
 
@@ -93,6 +96,7 @@ graph::PagedAttentionPlan plan_paged(const graph::OnnxGraph& graph, const IoLayo
   else if (!layout.position_ids)
     refused.why_not = "the graph has no position_ids input";
   if (!refused.why_not.empty()) return refused;
+  const auto sharing = graph::plan_lm_head_sharing(graph);
   const graph::PagedAttentionIo io{
       .kv = layout.kv,
       .input_ids = layout.input_ids.name,
@@ -101,8 +105,19 @@ graph::PagedAttentionPlan plan_paged(const graph::OnnxGraph& graph, const IoLayo
       .attention_mask =
           layout.attention_mask ? std::optional<std::string>(layout.attention_mask->name) : std::nullopt,
       .vocab_size = layout.vocab_size,
+      // The LM head reads the tied embedding when the graph keeps a transposed copy (one copy of
+      // the weights in memory, and read per step), as the dense session does.
+      .lm_head = sharing.shares() ? std::optional(sharing.edit.added.front()) : std::nullopt,
   };
-  return graph::plan_paged_attention(graph, io, geometry, onnx_opset);
+  auto plan = graph::plan_paged_attention(graph, io, geometry, onnx_opset);
+  if (plan.layers == 0) return plan;
+  plan.edit.removed_initializers.insert(sharing.edit.removed_initializers.begin(),
+                                        sharing.edit.removed_initializers.end());
+  plan.lm_head_shared = sharing.shares();
+  // The residual norms and MLP activations too (their nodes are not the attention's): fewer nodes per step.
+  plan.edit = merged(merged(std::move(plan.edit), graph::plan_skip_norm_fusion(graph).edit),
+                     graph::plan_silu_mul_fusion(graph).edit);
+  return plan;
 }
 
 PagedProbeResult paged_probe_difference(Ort::Session& exported, Ort::Session& paged, const IoLayout& layout,
@@ -193,12 +208,14 @@ PagedSession make_paged_session(const graph::OnnxGraph& graph, Ort::Session& exp
     }
     const size_t before = graph.nodes().size(), after = graph.node_count(plan.edit);
     const auto paged_session = [&](const graph::GraphEdit& edit) {
-      return create_session_from_bytes(graph.serialize(edit), graph.path(), options,
-                                       [](Ort::SessionOptions& o) { add_paged_attention_op(o); });
+      return create_session_from_bytes(graph.serialize(edit), graph.path(), options, add_ortlm_ops);
     };
     // int8-activation MatMulNBits are probed in float32 on both sides (float_activation_matmuls).
+    // The exported graph's nodes and those the rewrite adds (a quantized LM head) alike.
     const graph::GraphEdit exact = float_activation_matmuls(graph);
-    Ort::Session paged = paged_session(exact.removed.empty() ? plan.edit : merged(plan.edit, exact));
+    graph::GraphEdit exact_plan = merged(plan.edit, float_activation_matmuls(graph, plan.edit));
+    for (auto& node : exact_plan.added) use_float_activations(node);
+    Ort::Session paged = paged_session(exact.removed.empty() ? plan.edit : exact_plan);
     std::optional<Ort::Session> exact_exported;
     if (!exact.removed.empty())
       exact_exported.emplace(create_session_from_bytes(graph.serialize(exact), graph.path(), options));
@@ -216,7 +233,8 @@ PagedSession make_paged_session(const graph::OnnxGraph& graph, Ort::Session& exp
     }
     result.session = std::move(paged);
     result.note = "paged in " + std::to_string(plan.layers) + " layers (" + std::to_string(before) + " -> " +
-                  std::to_string(after) + " nodes before ONNX Runtime's own optimizations)";
+                  std::to_string(after) + " nodes before ONNX Runtime's own optimizations" +
+                  (plan.lm_head_shared ? "; the LM head reads the tied embedding)" : ")");
   } catch (const std::exception& e) {
     result.note = std::string("not paged: ") + e.what();
   }

@@ -28,6 +28,18 @@ bool reads_graph_input(const OnnxGraph& graph, const Matcher& m, const std::stri
   });
 }
 
+// A product of its first input (the hidden states, [1, T, hidden]) and weights, row by row: the
+// rows can be gathered before it.
+bool is_lm_head_product(const GraphNode& node) {
+  if (node.inputs.size() < 2) return false;
+  if (node.is("MatMul")) return node.inputs.size() == 2;
+  if (node.is("MatMulNBits", kMicrosoftDomain)) return true;
+  if (!node.is("FusedMatMul", kMicrosoftDomain) || node.inputs.size() != 2) return false;
+  for (const char* name : {"transA", "transBatchA", "transBatchB"})  // rows stay rows
+    if (const auto* a = node.attribute(name); a && a->i && *a->i != 0) return false;
+  return true;
+}
+
 }  // namespace
 
 PagedAttentionPlan plan_paged_attention(const OnnxGraph& graph, const PagedAttentionIo& io,
@@ -51,12 +63,16 @@ PagedAttentionPlan plan_paged_attention(const OnnxGraph& graph, const PagedAtten
   const auto layers = match_layers(m, io.kv, why);
   if (layers.empty()) return refuse(why);
 
-  // The logits must be MatMul(hidden, weights) so that the hidden states are gathered before it.
+  // The logits must be a matrix product of the hidden states and weights (MatMul; MatMulNBits when the
+  // LM head is quantized; FusedMatMul when it reads the tied embedding) so that the hidden states are
+  // gathered before it.
   const auto logits_node = m.producer_index(io.logits);
-  const GraphNode* head = logits_node ? &graph.nodes()[*logits_node] : nullptr;
-  if (!head || !head->is("MatMul") || head->inputs.size() != 2 ||
-      reads_graph_input(graph, m, head->inputs[1]))
+  const GraphNode* head = io.lm_head ? &*io.lm_head : logits_node ? &graph.nodes()[*logits_node] : nullptr;
+  if (!logits_node || !head || !is_lm_head_product(*head) || head->outputs != std::vector{io.logits})
     return refuse("the logits are not MatMul(hidden states, weights)");
+  for (size_t i = 1; i < head->inputs.size(); ++i)
+    if (!head->inputs[i].empty() && reads_graph_input(graph, m, head->inputs[i]))
+      return refuse("the logits' weights are computed from the graph's inputs");
 
   GraphEdit& edit = plan.edit;
   if (auto rope_why = add_rope_tables(m, layers[0], io.position_ids, geo, edit)) return refuse(*rope_why);
@@ -70,19 +86,10 @@ PagedAttentionPlan plan_paged_attention(const OnnxGraph& graph, const PagedAtten
     if (query.empty() || key.empty() || value.empty())
       return refuse("layer " + std::to_string(l) +
                     ": the query, key or value heads are not Transpose(Reshape(projection))");
-    const std::string p = "ortlm/layer" + std::to_string(l) + "/";
-    // RoPE on the projections themselves ([1, T, heads * head_size]): the op reads tokens packed.
-    for (const auto& [x, heads, out] :
-         {std::tuple{query, geo.num_heads, p + "query"}, std::tuple{key, geo.kv_heads, p + "key"}}) {
-      GraphNode rotary =
-          make_node("RotaryEmbedding", {x, io.position_ids, "ortlm/rope_cos", "ortlm/rope_sin"}, {out},
-                    kMicrosoftDomain);
-      rotary.attributes.push_back(int_attribute("num_heads", heads));
-      edit.added.push_back(std::move(rotary));
-    }
+    // The operator rotates the queries and keys itself (RoPE by each token's position in its row).
     GraphNode attention = make_node(paged::kOp,
-                                    {p + "query", p + "key", value, paged::kRowStarts, paged::kCachedLengths,
-                                     paged::kBlockTables, paged::kKvPool},
+                                    {query, key, value, paged::kRowStarts, paged::kCachedLengths,
+                                     paged::kBlockTables, paged::kKvPool, "ortlm/rope_cos", "ortlm/rope_sin"},
                                     {lm.output}, paged::kDomain);
     attention.attributes.push_back(int_attribute("layer", static_cast<int64_t>(l)));
     attention.attributes.push_back(int_attribute("num_heads", geo.num_heads));
@@ -100,7 +107,10 @@ PagedAttentionPlan plan_paged_attention(const OnnxGraph& graph, const PagedAtten
   GraphNode gather = make_node("Gather", {head->inputs[0], paged::kLogitsIndex}, {"ortlm/wanted_hidden"});
   gather.attributes.push_back(int_attribute("axis", 1));
   edit.added.push_back(std::move(gather));
-  edit.added.push_back(make_node("MatMul", {"ortlm/wanted_hidden", head->inputs[1]}, {io.logits}));
+  GraphNode wanted_logits = *head;
+  wanted_logits.encoded = {};
+  wanted_logits.inputs[0] = "ortlm/wanted_hidden";
+  edit.added.push_back(std::move(wanted_logits));
   edit.removed.insert(*logits_node);
   edit.removed_outputs.insert(io.logits);
   edit.added_outputs.push_back({io.logits, kFloat, {1, -1, io.vocab_size}, {"", "logits_positions", ""}});

@@ -1,10 +1,10 @@
 #pragma once
 // Load-time rewrite of a Llama-family decoder into a packed ("varlen") graph over a paged KV cache.
-// Each layer's Concat(past, new) + attention becomes one ortlm.PagedAttention node (model/
-// paged_attention_op), which appends the layer's new keys and values into the engine's KV block pool
-// in place and attends over each row's blocks through its block table. The graph then takes every
-// row's new tokens packed in one [1, T] sequence (no padding) with their positions, the batch
-// metadata below (shared by all layers) and the positions whose logits are wanted: the past/present
+// Each layer's RoPE, Concat(past, new) and attention become one ortlm.PagedAttention node (model/
+// paged_attention_op), which rotates the layer's new queries and keys, appends the keys and values
+// into the engine's KV block pool in place and attends over each row's blocks through its block table. The
+// graph then takes every row's new tokens packed in one [1, T] sequence (no padding) with their positions,
+// the batch metadata below (shared by all layers) and the positions whose logits are wanted: the past/present
 // KV inputs and outputs and the attention mask are gone, and the logits are [1, N, vocab] for the N
 // gathered positions instead of [1, T, vocab]. model/paged_session keeps the result only if it
 // reproduces the exported graph on a probe.
@@ -39,12 +39,16 @@ struct PagedAttentionIo {
   std::string input_ids, position_ids, logits;
   std::optional<std::string> attention_mask;  // removed by the rewrite when the graph has it
   int64_t vocab_size = 0;
+  // The node computing the logits from the hidden states when another rewrite replaces the graph's
+  // own (the LM head sharing's FusedMatMul); it is applied to the gathered hidden states instead.
+  std::optional<GraphNode> lm_head;
 };
 
 struct PagedAttentionPlan {
   GraphEdit edit;
-  size_t layers = 0;    // layers rewritten (all of them, or none)
-  std::string why_not;  // when none: what did not match, for `ortlm info`
+  size_t layers = 0;            // layers rewritten (all of them, or none)
+  std::string why_not;          // when none: what did not match, for `ortlm info`
+  bool lm_head_shared = false;  // io.lm_head was the LM head sharing's (model/paged_session sets it)
 };
 
 // Finds every layer's attention (the attention fusion's matcher); all layers must match, and nothing

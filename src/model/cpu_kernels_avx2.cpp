@@ -1,10 +1,13 @@
-// The AVX2 + FMA paged attention (built with -mavx2 -mfma; only called when the CPU has both).
+// The AVX2 + FMA kernels of ortlm's operators: paged attention, SiluMul (built with -mavx2 -mfma; only called
+// when the CPU has both).
 #include "model/paged_attention_kernel.hpp"
+#include "model/silu_mul_kernel.hpp"
 
 #if defined(__x86_64__) && defined(__AVX2__) && defined(__FMA__)
 #include <immintrin.h>
 
 #include "model/paged_attention_kernel_impl.hpp"
+#include "model/silu_mul_kernel_impl.hpp"
 
 namespace ortlm::model::paged {
 namespace {
@@ -18,6 +21,8 @@ struct Avx2Ops {
   static void store(float* p, V v) { _mm256_storeu_ps(p, v); }
   static V add(V a, V b) { return _mm256_add_ps(a, b); }
   static V mul(V a, V b) { return _mm256_mul_ps(a, b); }
+  static V sub(V a, V b) { return _mm256_sub_ps(a, b); }
+  static V div(V a, V b) { return _mm256_div_ps(a, b); }
   static V fma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
   static V max(V a, V b) { return _mm256_max_ps(a, b); }
   static float reduce_add(V v) {
@@ -64,6 +69,12 @@ void attend_avx2(const AttentionArgs& args, const AttentionWork& work, float* sc
 }
 
 }  // namespace ortlm::model::paged
+
+namespace ortlm::model::kernels {
+void silu_mul_avx2(const float* gate, const float* up, float* out, int64_t n) {
+  impl::silu_mul<paged::Avx2Ops>(gate, up, out, n);
+}
+}  // namespace ortlm::model::kernels
 #else
 namespace ortlm::model::paged {
 // Not an x86-64 build with AVX2 flags: select_attend never picks this.
@@ -71,4 +82,9 @@ void attend_avx2(const AttentionArgs& args, const AttentionWork& work, float* sc
   attend_scalar(args, work, scratch);
 }
 }  // namespace ortlm::model::paged
+namespace ortlm::model::kernels {
+void silu_mul_avx2(const float* gate, const float* up, float* out, int64_t n) {
+  silu_mul_scalar(gate, up, out, n);
+}
+}  // namespace ortlm::model::kernels
 #endif

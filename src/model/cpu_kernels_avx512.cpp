@@ -1,5 +1,7 @@
-// The AVX-512F paged attention (built with -mavx512f; only called when the CPU has it).
+// The AVX-512F kernels of ortlm's operators: paged attention, SiluMul (built with -mavx512f; only called when
+// the CPU has it).
 #include "model/paged_attention_kernel.hpp"
+#include "model/silu_mul_kernel.hpp"
 
 #if defined(__x86_64__) && defined(__AVX512F__)
 // GCC 12's AVX-512 intrinsics start from _mm512_undefined_ps(), which -Wmaybe-uninitialized reports
@@ -10,6 +12,7 @@
 #include <immintrin.h>
 
 #include "model/paged_attention_kernel_impl.hpp"
+#include "model/silu_mul_kernel_impl.hpp"
 
 namespace ortlm::model::paged {
 namespace {
@@ -23,6 +26,8 @@ struct Avx512Ops {
   static void store(float* p, V v) { _mm512_storeu_ps(p, v); }
   static V add(V a, V b) { return _mm512_add_ps(a, b); }
   static V mul(V a, V b) { return _mm512_mul_ps(a, b); }
+  static V sub(V a, V b) { return _mm512_sub_ps(a, b); }
+  static V div(V a, V b) { return _mm512_div_ps(a, b); }
   static V fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
   static V max(V a, V b) { return _mm512_max_ps(a, b); }
   static float reduce_add(V v) { return _mm512_reduce_add_ps(v); }
@@ -68,6 +73,12 @@ void attend_avx512(const AttentionArgs& args, const AttentionWork& work, float* 
 }
 
 }  // namespace ortlm::model::paged
+
+namespace ortlm::model::kernels {
+void silu_mul_avx512(const float* gate, const float* up, float* out, int64_t n) {
+  impl::silu_mul<paged::Avx512Ops>(gate, up, out, n);
+}
+}  // namespace ortlm::model::kernels
 #else
 namespace ortlm::model::paged {
 // Not an x86-64 build with AVX-512 flags: select_attend never picks this.
@@ -75,4 +86,9 @@ void attend_avx512(const AttentionArgs& args, const AttentionWork& work, float* 
   attend_scalar(args, work, scratch);
 }
 }  // namespace ortlm::model::paged
+namespace ortlm::model::kernels {
+void silu_mul_avx512(const float* gate, const float* up, float* out, int64_t n) {
+  silu_mul_scalar(gate, up, out, n);
+}
+}  // namespace ortlm::model::kernels
 #endif
