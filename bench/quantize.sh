@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # int4 / int8 decode speed of `ortlm quantize` against the float32 original, in one run:
 #   bench/quantize.sh [MODEL_DIR]     # default: the smollm2-135m preset (random weights, SmolLM2-135M's shape)
-# Quantizes MODEL_DIR to 4 bits (block 32, LM head and embedding included), 8 bits and 4 bits with
-# float16 activations (q4f16, --fp16) into $BENCH_MODELS/quant-*, then decodes N tokens greedily with
+# Quantizes MODEL_DIR to 4 bits (block 32, LM head and embedding included), 8 bits, 4 bits with
+# float16 activations (q4f16, --fp16) and 4 bits in blocks of 64 (the speed option) into $BENCH_MODELS/quant-*, then decodes N tokens greedily with
 # each model on THREADS threads (ortlm's load-time rewrites as FUSION says, its KV cache as KV says), the engines
 # alternating, REPEAT rounds, best tokens/s kept. Prints file sizes, tokens/s and the ratios to float32;
 # with LLAMACPP_PAIR=DIR (a folder written by ../shared/anchors/llamacpp/make_pair.sh) the float32 model is
@@ -46,14 +46,15 @@ fi
 tag=$(basename "$(cd "$MODEL" && pwd)")
 
 declare -A DIRS=([f32]=$MODEL)
-for variant in q4 q8 q4f16; do
+for variant in q4 q8 q4f16 q4b64; do
   out=$BENCH_MODELS/quant-$tag-$variant
   if [[ ! -d $out/onnx ]]; then
     bits=${variant:1:1}
-    fp16=()
-    [[ $variant == *f16 ]] && fp16=(--fp16)
+    extra=()
+    [[ $variant == *f16 ]] && extra=(--fp16)
+    [[ $variant == *b64 ]] && extra=(--block 64)
     start=$(date +%s.%N)
-    "$ORTLM" quantize "$MODEL" "$out" --bits "$bits" --lm-head --embeddings "${fp16[@]}" >/dev/null
+    "$ORTLM" quantize "$MODEL" "$out" --bits "$bits" --lm-head --embeddings "${extra[@]}" >/dev/null
     printf '(quantized to %s bits in %.1f s: %s)\n' "$bits" "$(echo "$(date +%s.%N) - $start" | bc)" "$out"
   fi
   DIRS[$variant]=$out
@@ -70,7 +71,7 @@ llama_tps() {
     "$PY" -c 'import json, sys; print([json.loads(l) for l in sys.stdin if l.strip()][-1]["avg_ts"])'
 }
 
-ENGINES=(f32 q4 q8 q4f16)
+ENGINES=(f32 q4 q8 q4f16 q4b64)
 declare -A GGUF=()
 if [[ -n $LLAMACPP_PAIR ]]; then
   for q in f32 q8_0 q4_0; do
@@ -108,7 +109,7 @@ for line in open(sys.argv[2]):
 min_ratio = float(sys.argv[3])
 best = {e: max(v) for e, v in runs.items()}
 names = {"f32": "ortlm float32", "q4": "ortlm 4-bit (MatMulNBits, block 32)", "q8": "ortlm 8-bit (MatMulNBits, block 32)",
-         "q4f16": "ortlm q4f16 (4-bit, float16 activations)",
+         "q4f16": "ortlm q4f16 (4-bit, float16 activations)", "q4b64": "ortlm 4-bit, block 64 (speed option)",
          "llama.cpp-f32": "llama.cpp F32", "llama.cpp-q8_0": "llama.cpp Q8_0", "llama.cpp-q4_0": "llama.cpp Q4_0"}
 print(f"decode, {sys.argv[8]} new tokens, {sys.argv[7]} threads, best of {len(runs['f32'])} rounds "
       f"(load {sys.argv[4]} -> {sys.argv[5]} on {sys.argv[6]} CPUs), ortlm --fusion {sys.argv[9]} --kv {sys.argv[10]}")

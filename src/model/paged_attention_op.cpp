@@ -138,8 +138,10 @@ class PagedAttentionKernel {
 void PagedAttentionKernel::compute(const Ort::KernelContext& context) {
   const auto kFloat = ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT, kInt32 = ONNX_TENSOR_ELEMENT_DATA_TYPE_INT32;
   const TensorView query = view(context, kQuery, kFloat, where_);
-  const TensorView key = view(context, kKey, kFloat, where_);
-  const TensorView value = view(context, kValue, kFloat, where_);
+  // Without key and value inputs the query input is one stacked q/k/v projection's output.
+  const bool stacked = !context.GetInput(kKey) && !context.GetInput(kValue);
+  const TensorView key = stacked ? TensorView{} : view(context, kKey, kFloat, where_);
+  const TensorView value = stacked ? TensorView{} : view(context, kValue, kFloat, where_);
   const TensorView row_starts = view(context, kRowStarts, kInt32, where_);
   const TensorView cached = view(context, kCachedLengths, kInt32, where_);
   const TensorView tables = view(context, kBlockTables, kInt32, where_);
@@ -157,14 +159,20 @@ void PagedAttentionKernel::compute(const Ort::KernelContext& context) {
   }
 
   const int64_t query_width = heads_ * head_size_, kv_width = kv_heads_ * head_size_;
-  if (query.dims[query.rank - 1] != query_width)
-    fail(where_ + ": the query's last dim is " + std::to_string(query.dims[query.rank - 1]) +
-         ", not heads x " + "head_size = " + std::to_string(query_width));
-  const int64_t tokens = query.elements / query_width;
+  // Values between one token's query (or key, value) and the next's.
+  const int64_t query_stride = stacked ? query_width + 2 * kv_width : query_width;
+  const int64_t kv_stride = stacked ? query_stride : kv_width;
+  if (query.dims[query.rank - 1] != query_stride)
+    fail(where_ + ": the query's last dim is " + std::to_string(query.dims[query.rank - 1]) + ", not " +
+         (stacked ? "(heads + 2 x kv_heads) x head_size = " : "heads x head_size = ") +
+         std::to_string(query_stride));
+  const int64_t tokens = query.elements / query_stride;
   for (const auto* kv : {&key, &value})
-    if (kv->dims[kv->rank - 1] != kv_width || kv->elements != tokens * kv_width)
+    if (!stacked && (kv->dims[kv->rank - 1] != kv_width || kv->elements != tokens * kv_width))
       fail(where_ + ": the " + (kv == &key ? "keys" : "values") + " are not [" + std::to_string(tokens) +
            " tokens, " + std::to_string(kv_width) + "]");
+  const float* keys_in = stacked ? query.as<float>() + query_width : key.as<float>();
+  const float* values_in = stacked ? query.as<float>() + query_width + kv_width : value.as<float>();
   if (row_starts.rank != 1 || row_starts.elements < 2) fail(where_ + ": row_starts must be [rows + 1]");
   const int64_t rows = row_starts.elements - 1;
   if (cached.rank != 1 || cached.elements != rows)
@@ -212,16 +220,20 @@ void PagedAttentionKernel::compute(const Ort::KernelContext& context) {
     }
   }
 
-  Ort::UnownedValue output = context.GetOutput(0, query.dims.data(), query.rank);
+  std::array<int64_t, 4> output_dims = query.dims;
+  output_dims[query.rank - 1] = query_width;
+  Ort::UnownedValue output = context.GetOutput(0, output_dims.data(), query.rank);
   if (tokens == 0) return;
   float* keys = reinterpret_cast<float*>(pool->block(static_cast<size_t>(layer_), 0, 0));
   float* values = reinterpret_cast<float*>(pool->block(static_cast<size_t>(layer_), 1, 0));
 
   // The new keys and values into their slots first: later tokens of a row attend to earlier ones.
-  // With rotary tables the keys are rotated on the way, and the queries into a buffer of their own.
+  // With rotary tables the keys are rotated on the way; the queries are rotated (or, stacked, copied)
+  // into a [tokens, heads x head_size] buffer of their own.
   const size_t head_bytes = static_cast<size_t>(head_size_) * sizeof(float);
-  thread_local std::vector<float> rotated_queries;  // reused: no allocation once warm
-  if (rotary) rotated_queries.resize(static_cast<size_t>(tokens * query_width));
+  const bool own_queries = rotary || stacked;
+  thread_local std::vector<float> queries;  // reused: no allocation once warm
+  if (own_queries) queries.resize(static_cast<size_t>(tokens * query_width));
   for (int64_t r = 0; r < rows; ++r) {
     for (int64_t token = starts[r]; token < starts[r + 1]; ++token) {
       const int64_t position = lengths[r] + token - starts[r];
@@ -230,17 +242,21 @@ void PagedAttentionKernel::compute(const Ort::KernelContext& context) {
       const float* sin_row = rotary ? sin.as<float>() + position * half : nullptr;
       for (int64_t g = 0; g < kv_heads_; ++g) {
         const int64_t slot = ((block * kv_heads_ + g) * block_size + offset) * head_size_;
-        const int64_t from = token * kv_width + g * head_size_;
+        const int64_t from = token * kv_stride + g * head_size_;
         if (rotary)
-          rotate_half(key.as<float>() + from, cos_row, sin_row, half, keys + slot);
+          rotate_half(keys_in + from, cos_row, sin_row, half, keys + slot);
         else
-          std::memcpy(keys + slot, key.as<float>() + from, head_bytes);
-        std::memcpy(values + slot, value.as<float>() + from, head_bytes);
+          std::memcpy(keys + slot, keys_in + from, head_bytes);
+        std::memcpy(values + slot, values_in + from, head_bytes);
       }
-      if (rotary)
+      if (own_queries)
         for (int64_t h = 0; h < heads_; ++h) {
-          const int64_t at = token * query_width + h * head_size_;
-          rotate_half(query.as<float>() + at, cos_row, sin_row, half, rotated_queries.data() + at);
+          const float* from = query.as<float>() + token * query_stride + h * head_size_;
+          float* to = queries.data() + token * query_width + h * head_size_;
+          if (rotary)
+            rotate_half(from, cos_row, sin_row, half, to);
+          else
+            std::memcpy(to, from, head_bytes);
         }
     }
   }
@@ -257,7 +273,7 @@ void PagedAttentionKernel::compute(const Ort::KernelContext& context) {
             {r, g, first, count - first < paged::kTileTokens ? count - first : paged::kTileTokens});
   }
   Job job{paged::select_attend(head_size_, block_size),
-          {.query = rotary ? rotated_queries.data() : query.as<float>(),
+          {.query = own_queries ? queries.data() : query.as<float>(),
            .output = output.GetTensorMutableData<float>(),
            .row_starts = starts,
            .cached_lengths = lengths,
@@ -292,7 +308,8 @@ struct PagedAttentionOp : Ort::CustomOpBase<PagedAttentionOp, PagedAttentionKern
   const char* GetName() const { return "PagedAttention"; }
   size_t GetInputTypeCount() const { return kInputCount; }
   OrtCustomOpInputOutputCharacteristic GetInputCharacteristic(size_t index) const {
-    return index >= kRotaryCos ? INPUT_OUTPUT_OPTIONAL : INPUT_OUTPUT_REQUIRED;
+    const bool optional = index == kKey || index == kValue || index >= kRotaryCos;
+    return optional ? INPUT_OUTPUT_OPTIONAL : INPUT_OUTPUT_REQUIRED;
   }
   ONNXTensorElementDataType GetInputType(size_t index) const {
     if (index <= kValue || index >= kRotaryCos) return ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT;

@@ -234,6 +234,7 @@ PagedSession make_paged_session(const graph::OnnxGraph& graph, Ort::Session& exp
     result.session = std::move(paged);
     result.note = "paged in " + std::to_string(plan.layers) + " layers (" + std::to_string(before) + " -> " +
                   std::to_string(after) + " nodes before ONNX Runtime's own optimizations" +
+                  (plan.stacked_projections > 0 ? "; stacked q/k/v read whole" : "") +
                   (plan.lm_head_shared ? "; the LM head reads the tied embedding)" : ")");
   } catch (const std::exception& e) {
     result.note = std::string("not paged: ") + e.what();

@@ -1,7 +1,9 @@
 #include "graph/passes/paged_attention.hpp"
 
 #include <cmath>
+#include <cstring>
 
+#include "graph/onnx_fields.hpp"
 #include "graph/passes/attention_match.hpp"
 #include "ortlm/error.hpp"
 
@@ -38,6 +40,31 @@ bool is_lm_head_product(const GraphNode& node) {
   for (const char* name : {"transA", "transBatchA", "transBatchB"})  // rows stay rows
     if (const auto* a = node.attribute(name); a && a->i && *a->i != 0) return false;
   return true;
+}
+
+// The stacked projection [.., (heads + 2 kv_heads) x head_size] that `query`, `key` and `value` are
+// split from along the last axis, in that order (one MatMulNBits and a Split, as `ortlm quantize` and
+// onnxruntime-genai write q/k/v), or "".
+std::string stacked_projection(const OnnxGraph& graph, const std::string& query, const std::string& key,
+                               const std::string& value, const AttentionGeometry& geo) {
+  const auto index = graph.producer(query);
+  if (!index) return {};
+  const GraphNode& split = graph.nodes()[*index];
+  const auto* axis = split.attribute("axis");
+  if (!split.is("Split") || split.outputs != std::vector{query, key, value} || !axis || !axis->i ||
+      *axis->i != -1)
+    return {};
+  std::vector<int64_t> sizes;
+  if (const auto* a = split.attribute("split")) sizes = a->ints;
+  if (split.inputs.size() > 1 && !split.inputs[1].empty()) {
+    if (!graph.is_initializer(split.inputs[1])) return {};
+    const auto t = graph.tensor(split.inputs[1]);
+    if (t.data_type != onnx::kInt64 || t.raw.size() != 3 * sizeof(int64_t)) return {};
+    sizes.resize(3);
+    std::memcpy(sizes.data(), t.raw.data(), t.raw.size());
+  }
+  const int64_t q = geo.num_heads * geo.head_size, kv = geo.kv_heads * geo.head_size;
+  return sizes == std::vector<int64_t>{q, kv, kv} ? split.inputs.at(0) : std::string();
 }
 
 }  // namespace
@@ -86,11 +113,15 @@ PagedAttentionPlan plan_paged_attention(const OnnxGraph& graph, const PagedAtten
     if (query.empty() || key.empty() || value.empty())
       return refuse("layer " + std::to_string(l) +
                     ": the query, key or value heads are not Transpose(Reshape(projection))");
-    // The operator rotates the queries and keys itself (RoPE by each token's position in its row).
+    // The operator rotates the queries and keys itself (RoPE by each token's position in its row), and
+    // reads a stacked q/k/v projection whole (its Split is then unused).
+    const std::string stacked = stacked_projection(graph, query, key, value, geo);
     GraphNode attention = make_node(paged::kOp,
-                                    {query, key, value, paged::kRowStarts, paged::kCachedLengths,
+                                    {stacked.empty() ? query : stacked, stacked.empty() ? key : "",
+                                     stacked.empty() ? value : "", paged::kRowStarts, paged::kCachedLengths,
                                      paged::kBlockTables, paged::kKvPool, "ortlm/rope_cos", "ortlm/rope_sin"},
                                     {lm.output}, paged::kDomain);
+    plan.stacked_projections += !stacked.empty();
     attention.attributes.push_back(int_attribute("layer", static_cast<int64_t>(l)));
     attention.attributes.push_back(int_attribute("num_heads", geo.num_heads));
     attention.attributes.push_back(int_attribute("kv_heads", geo.kv_heads));

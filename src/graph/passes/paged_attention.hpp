@@ -46,9 +46,10 @@ struct PagedAttentionIo {
 
 struct PagedAttentionPlan {
   GraphEdit edit;
-  size_t layers = 0;            // layers rewritten (all of them, or none)
-  std::string why_not;          // when none: what did not match, for `ortlm info`
-  bool lm_head_shared = false;  // io.lm_head was the LM head sharing's (model/paged_session sets it)
+  size_t layers = 0;               // layers rewritten (all of them, or none)
+  std::string why_not;             // when none: what did not match, for `ortlm info`
+  bool lm_head_shared = false;     // io.lm_head was the LM head sharing's (model/paged_session sets it)
+  size_t stacked_projections = 0;  // layers whose attention reads a stacked q/k/v projection whole
 };
 
 // Finds every layer's attention (the attention fusion's matcher); all layers must match, and nothing
