@@ -55,6 +55,13 @@ class BeamGroup {
   // it held) whose KV it continues. The caller gathers the KV rows so, then calls gathered().
   std::span<const int32_t> source_rows() const { return sources_; }
   void gathered();
+  // Whether `sources` (KV rows the rows continue) moves any: it is not 0, 1, ..., rows - 1.
+  static bool moves_rows(std::span<const int32_t> sources, size_t rows) {
+    if (sources.size() != rows) return true;
+    for (size_t r = 0; r < rows; ++r)
+      if (sources[r] != static_cast<int32_t>(r)) return true;
+    return false;
+  }
 
   // Once the search is over: the best num_return_sequences hypotheses, best first (texts empty).
   std::vector<ReturnedSequence> results() const;

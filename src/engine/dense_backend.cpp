@@ -8,6 +8,8 @@ namespace ortlm::engine {
 
 DenseBackend::DenseBackend(const model::Decoder& decoder, const EngineOptions& options)
     : prefill_chunk_(options.prefill_chunk),
+      max_rows_(decoder.layout.padded_batches ? static_cast<size_t>(options.max_batch_rows) : 1),
+      one_prefill_at_a_time_(decoder.layout.padding == model::Padding::right),
       runner_(decoder),
       kv_(decoder.layout),
       prefill_kv_(decoder.layout) {
@@ -15,6 +17,8 @@ DenseBackend::DenseBackend(const model::Decoder& decoder, const EngineOptions& o
     prefix_cache_ = std::make_unique<PrefixCache>(
         decoder.layout, static_cast<size_t>(options.prefix_cache_mib) << 20, options.kv_block_size);
 }
+
+Scheduler DenseBackend::make_scheduler() const { return Scheduler(max_rows_, one_prefill_at_a_time_); }
 
 void DenseBackend::step(Scheduler& scheduler, StepSink& sink) {
   if (scheduler.admit())

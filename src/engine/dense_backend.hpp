@@ -20,6 +20,8 @@ class DenseBackend final : public KvBackend {
   // `options` were checked by the engine.
   DenseBackend(const model::Decoder& decoder, const EngineOptions& options);
 
+  Scheduler make_scheduler() const override;
+
   void step(Scheduler& scheduler, StepSink& sink) override;
   void drop_finished(Scheduler& scheduler, std::vector<Sequence*>& dropped) override;
   void release(Sequence& sequence) override;
@@ -30,6 +32,9 @@ class DenseBackend final : public KvBackend {
   void decode(Scheduler& scheduler, StepSink& sink);
 
   int32_t prefill_chunk_;
+  // Rows a pass holds (1 when the graph cannot pad a batch); right padding prefills one prompt at a time.
+  size_t max_rows_;
+  bool one_prefill_at_a_time_;
   model::ModelRunner runner_;
   model::PaddedKvCache kv_;                    // the running sequences' rows
   model::PaddedKvCache prefill_kv_;            // the rows of the sequences being prefilled, until they join

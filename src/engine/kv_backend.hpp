@@ -33,6 +33,8 @@ class StepSink {
 class KvBackend {
  public:
   virtual ~KvBackend() = default;
+  // The scheduler its steps expect: how many rows run at once, and how prompts are prefilled.
+  virtual Scheduler make_scheduler() const = 0;
   // Admits the waiting sequences that fit and runs the step's forward passes.
   virtual void step(Scheduler& scheduler, StepSink& sink) = 0;
   // Finished sequences leave the scheduler (appended to `dropped`); the KV rows of those that stay

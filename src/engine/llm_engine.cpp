@@ -55,14 +55,6 @@ std::unique_ptr<engine::KvBackend> make_backend(const Model& model, const Engine
   return std::make_unique<engine::DenseBackend>(model.decoder(), options);
 }
 
-// Dense rows that cannot mask padding run one row per pass; packed paged rows need no padding.
-engine::Scheduler make_scheduler(const Model& model, const EngineOptions& options, bool paged) {
-  const auto& layout = model.decoder().layout;
-  if (paged) return engine::Scheduler(static_cast<size_t>(options.max_batch_rows), false, false);
-  return engine::Scheduler(layout.padded_batches ? static_cast<size_t>(options.max_batch_rows) : 1,
-                           layout.padding == model::Padding::right);
-}
-
 }  // namespace
 
 class Engine::Impl final : engine::StepSink {
@@ -70,7 +62,7 @@ class Engine::Impl final : engine::StepSink {
   Impl(std::shared_ptr<const Model> model, const EngineOptions& options)
       : model_(std::move(model)),
         backend_(make_backend(*model_, options)),
-        scheduler_(make_scheduler(*model_, options, dynamic_cast<engine::PagedBackend*>(backend_.get()))),
+        scheduler_(backend_->make_scheduler()),
         vocab_size_(static_cast<int32_t>(model_->decoder().layout.vocab_size)),
         context_length_(model_->decoder().context_length) {
     scratch_logits_.resize(static_cast<size_t>(std::max(vocab_size_, 1)));

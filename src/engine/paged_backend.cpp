@@ -34,7 +34,8 @@ int64_t blocks_for(int64_t positions, int32_t block_size) {
 }  // namespace
 
 PagedBackend::PagedBackend(Ort::Session& session, const model::Decoder& decoder, const EngineOptions& options)
-    : prefill_budget_(options.prefill_chunk),
+    : max_rows_(static_cast<size_t>(options.max_batch_rows)),
+      prefill_budget_(options.prefill_chunk),
       prefix_caching_(options.prefix_cache_mib > 0),
       pool_(decoder.layout, options.kv_block_size,
             pool_blocks(decoder.layout, options, decoder.context_length)),
@@ -45,6 +46,10 @@ PagedBackend::PagedBackend(Ort::Session& session, const model::Decoder& decoder,
 std::string PagedBackend::pool_description() const {
   return "the paged KV pool (" + std::to_string(pool_.num_blocks()) + " blocks of " +
          std::to_string(pool_.block_size()) + " tokens)";
+}
+
+Scheduler PagedBackend::make_scheduler() const {
+  return Scheduler(max_rows_, /*one_prefill_at_a_time=*/false, /*prefill_apart=*/false);
 }
 
 void PagedBackend::step(Scheduler& scheduler, StepSink& sink) {
@@ -204,10 +209,8 @@ void PagedBackend::drop_finished(Scheduler& scheduler, std::vector<Sequence*>& d
     if (s->status() == SequenceStatus::finished) {
       tables_.release(s->paged_rows());
     } else if (BeamGroup* beams = s->beams()) {
-      const auto sources = beams->source_rows();
-      bool same = sources.size() == s->paged_rows().size();
-      for (size_t r = 0; r < sources.size() && same; ++r) same = sources[r] == static_cast<int32_t>(r);
-      if (!same) tables_.fork(s->paged_rows(), sources);
+      if (BeamGroup::moves_rows(beams->source_rows(), s->paged_rows().size()))
+        tables_.fork(s->paged_rows(), beams->source_rows());
     }
   }
   bool changed = false;

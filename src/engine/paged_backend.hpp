@@ -25,6 +25,9 @@ class PagedBackend final : public KvBackend {
   // engine. Throws ortlm::Error when the pool does not fit in memory.
   PagedBackend(Ort::Session& session, const model::Decoder& decoder, const EngineOptions& options);
 
+  // Packed passes: every row's prompt is prefilled beside the decoding rows, several at a time.
+  Scheduler make_scheduler() const override;
+
   void step(Scheduler& scheduler, StepSink& sink) override;
   void drop_finished(Scheduler& scheduler, std::vector<Sequence*>& dropped) override;
   void release(Sequence& sequence) override;
@@ -43,6 +46,7 @@ class PagedBackend final : public KvBackend {
   // The step's passes: decode rows and prefill chunks packed together.
   void run(Scheduler& scheduler, StepSink& sink);
 
+  size_t max_rows_;
   int32_t prefill_budget_;
   bool prefix_caching_;
   model::KvBlockPool pool_;  // before the runner, which keeps a reference

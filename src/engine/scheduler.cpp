@@ -72,9 +72,7 @@ void Scheduler::drop_finished(std::vector<int32_t>& source_rows, bool& changed,
     }
     first += rows;
   }
-  changed = source_rows.size() != static_cast<size_t>(first);
-  for (size_t r = 0; r < source_rows.size() && !changed; ++r)
-    changed = source_rows[r] != static_cast<int32_t>(r);
+  changed = BeamGroup::moves_rows(source_rows, static_cast<size_t>(first));
   std::swap(running_, scratch_);
 }
 
