@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "model/paged_attention_kernel.hpp"
+#include "test_support.hpp"
 
 namespace ortlm::model::paged {
 namespace {
@@ -179,12 +180,7 @@ TEST(PagedAttentionKernel, SelectionFollowsTheHeadSize) {
   select_attend(12, 16, &name);
   EXPECT_STREQ(name, "scalar");  // 12 floats: no AVX2 or AVX-512 multiple
   select_attend(64, 16, &name);
-#if defined(__x86_64__)
-  const char* expected = __builtin_cpu_supports("avx512f")                                 ? "avx512"
-                         : __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? "avx2"
-                                                                                           : "scalar";
-  EXPECT_STREQ(name, expected);
-#endif
+  EXPECT_STREQ(name, test::widest_isa());
 }
 
 }  // namespace

@@ -59,12 +59,7 @@ TEST(SiluMulKernel, EveryImplementationMatchesDoublePrecision) {
 TEST(SiluMulKernel, SelectionFollowsTheCpu) {
   const char* name = nullptr;
   model::kernels::select_silu_mul(&name);
-#if defined(__x86_64__)
-  const char* expected = __builtin_cpu_supports("avx512f")                                 ? "avx512"
-                         : __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? "avx2"
-                                                                                           : "scalar";
-  EXPECT_STREQ(name, expected);
-#endif
+  EXPECT_STREQ(name, test::widest_isa());
 }
 
 TEST(SiluMulFusion, SeparateProjectionsAreFusedAndComputeTheSame) {

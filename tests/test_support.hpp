@@ -46,4 +46,14 @@ std::string error_message(F&& f) {
   return "(no error)";
 }
 
+// The widest instruction set ortlm's own kernels use on this CPU: "avx512", "avx2" (with FMA) or
+// "scalar" (model/cpu_kernels_*.cpp).
+inline const char* widest_isa() {
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (__builtin_cpu_supports("avx512f")) return "avx512";
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return "avx2";
+#endif
+  return "scalar";
+}
+
 }  // namespace ortlm::test
