@@ -38,8 +38,9 @@ struct ChatArgs {
   GenerationFlags flags;
   GenerationOptions options;  // from the flags, checked
   bool json = false;
-  // One row; the conversation so far is a cached prefix (--cache-mib).
-  EngineOptions engine{.max_batch_rows = 1, .prefix_cache_mib = 256};
+  // One row; the conversation so far is a cached prefix (--cache-mib); paged KV where the graph allows
+  // it (it decodes faster).
+  EngineOptions engine{.max_batch_rows = 1, .prefix_cache_mib = 256, .kv_cache = KvCacheKind::automatic};
   bool stats = false;
   SessionOptions session = default_session_options();
 
