@@ -31,6 +31,13 @@ class Matcher {
     return out;
   }
 
+  // The node producing `value`, when it is of `type` and `value` is read by one node only (and is not
+  // a graph output): a node a rewrite can drop with the one that reads it.
+  const GraphNode* sole_producer(const std::string& value, const char* type) const {
+    const auto* p = producer(value);
+    return p && p->is(type) && g_.consumers(value).size() == 1 && !g_.has_output(value) ? p : nullptr;
+  }
+
   bool produced_by(const std::string& value, const char* type) const {
     const auto* p = producer(value);
     return p && p->is(type);

@@ -16,21 +16,12 @@ class SiluMatcher {
  public:
   explicit SiluMatcher(const OnnxGraph& g) : g_(g), m_(g) {}
 
-  // The node producing `value`, when it is of `type` and `value` has no other reader.
-  const GraphNode* only_use(const std::string& value, const char* type) const {
-    const auto* p = m_.producer(value);
-    return p && p->is(type) && p->outputs.size() == 1 && g_.consumers(value).size() == 1 &&
-                   !g_.has_output(value)
-               ? p
-               : nullptr;
-  }
-
   // g when `value` is Mul(g, Sigmoid(g)), either order, and the sigmoid has no other reader.
   std::optional<std::string> silu_input(const std::string& value) const {
-    const auto* mul = only_use(value, "Mul");
+    const auto* mul = m_.sole_producer(value, "Mul");
     if (!mul || mul->inputs.size() != 2) return std::nullopt;
     for (int i = 0; i < 2; ++i) {
-      const auto* sigmoid = only_use(mul->inputs[1 - i], "Sigmoid");
+      const auto* sigmoid = m_.sole_producer(mul->inputs[1 - i], "Sigmoid");
       if (sigmoid && sigmoid->inputs.size() == 1 && sigmoid->inputs[0] == mul->inputs[i])
         return mul->inputs[i];
     }

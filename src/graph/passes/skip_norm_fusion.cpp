@@ -42,25 +42,19 @@ class NormMatcher {
     return axis == -1;
   }
 
-  // The node producing `value`, when it is of `type` and `value` has no other reader.
-  const GraphNode* only_use(const std::string& value, const char* type) const {
-    const auto* p = m_.producer(value);
-    return p && p->is(type) && g_.consumers(value).size() == 1 && !g_.has_output(value) ? p : nullptr;
-  }
-
   // sqrt(mean(x^2, last axis) + eps): returns eps when `value` computes that from x.
   std::optional<float> root_mean_square(const std::string& value, const std::string& x) const {
-    const auto* sqrt = only_use(value, "Sqrt");
-    const auto* add = sqrt ? only_use(sqrt->inputs.at(0), "Add") : nullptr;
+    const auto* sqrt = m_.sole_producer(value, "Sqrt");
+    const auto* add = sqrt ? m_.sole_producer(sqrt->inputs.at(0), "Add") : nullptr;
     if (!add || add->inputs.size() != 2) return std::nullopt;
     for (int i = 0; i < 2; ++i) {
       const auto eps = scalar(add->inputs[1 - i]);
-      const auto* mean = only_use(add->inputs[i], "ReduceMean");
+      const auto* mean = m_.sole_producer(add->inputs[i], "ReduceMean");
       if (!eps || !mean || !reduces_last_axis(*mean)) continue;
-      const auto* square = only_use(mean->inputs.at(0), "Pow");
+      const auto* square = m_.sole_producer(mean->inputs.at(0), "Pow");
       if (square
               ? !(square->inputs.size() == 2 && square->inputs[0] == x && scalar(square->inputs[1]) == 2.0f)
-              : !((square = only_use(mean->inputs.at(0), "Mul")) && square->inputs.size() == 2 &&
+              : !((square = m_.sole_producer(mean->inputs.at(0), "Mul")) && square->inputs.size() == 2 &&
                   square->inputs[0] == x && square->inputs[1] == x))
         continue;
       return eps;
@@ -71,19 +65,19 @@ class NormMatcher {
   // x / sqrt(...), x * (1 / sqrt(...)) or x * Reciprocal(sqrt(...)), either operand order of the Mul:
   // returns x and eps.
   std::optional<std::pair<std::string, float>> normalized(const std::string& value) const {
-    const auto* n = only_use(value, "Div");
+    const auto* n = m_.sole_producer(value, "Div");
     if (n && n->inputs.size() == 2) {
       if (const auto eps = root_mean_square(n->inputs[1], n->inputs[0])) return std::pair{n->inputs[0], *eps};
       return std::nullopt;
     }
-    n = only_use(value, "Mul");
+    n = m_.sole_producer(value, "Mul");
     if (!n || n->inputs.size() != 2) return std::nullopt;
     for (int i = 0; i < 2; ++i) {
       const std::string& x = n->inputs[i];
       const std::string& inverse = n->inputs[1 - i];
       std::optional<std::string> root;
-      if (const auto* r = only_use(inverse, "Reciprocal")) root = r->inputs.at(0);
-      if (const auto* d = only_use(inverse, "Div");
+      if (const auto* r = m_.sole_producer(inverse, "Reciprocal")) root = r->inputs.at(0);
+      if (const auto* d = m_.sole_producer(inverse, "Div");
           d && d->inputs.size() == 2 && scalar(d->inputs[0]) == 1.0f)
         root = d->inputs[1];
       if (!root) continue;
