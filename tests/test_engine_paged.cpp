@@ -164,6 +164,18 @@ TEST(PagedEngine, APromptThePoolCannotHoldIsAClearError) {
   EXPECT_EQ(engine.stats().blocks_used, 0);
 }
 
+TEST(PagedEngine, OnlyADenseEngineMakesTheDenseSessionsRewrites) {
+  const auto model = Model::load(test::bundled_model());
+  Engine paged(model, {.kv_cache = KvCacheKind::paged});
+  paged.add_request(test::token_ids(512, 20, 3), greedy(4));
+  EXPECT_EQ(paged.run().at(0).second.new_ids.size(), 4u);
+  EXPECT_FALSE(model->dense_rewrites_made());  // the paged session alone: no second rewrite and probe
+  Engine dense(model, {.kv_cache = KvCacheKind::dense});
+  EXPECT_TRUE(model->dense_rewrites_made());
+  EXPECT_EQ(model->attention_fusion_note().rfind("fused in 5 layers", 0), 0u)
+      << model->attention_fusion_note();
+}
+
 TEST(PagedEngine, GraphsTheRewriteCannotHandleAreRefusedWithTheReason) {
   const auto path = test::test_models() / "gpt2-optimum";
   if (!std::filesystem::exists(path)) GTEST_SKIP() << path << " is missing";
@@ -176,6 +188,7 @@ TEST(PagedEngine, GraphsTheRewriteCannotHandleAreRefusedWithTheReason) {
   }
   Engine automatic(model, {.kv_cache = KvCacheKind::automatic});
   EXPECT_FALSE(automatic.stats().paged);
+  EXPECT_TRUE(model->dense_rewrites_made());  // it fell back to the dense session
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #pragma once
 // Loading an ONNX decoder export (optimum / onnx-community / transformers.js or ONNX Runtime GenAI
 // layout) and describing what was found.
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -60,8 +61,9 @@ struct Decoder;       // internal: the ONNX session and its I/O layout
 struct PagedSession;  // internal: the packed, paged-attention session (model/paged_session)
 }  // namespace model
 namespace graph {
-struct OnnxSummary;  // internal: the model file's opsets, operators and external data files
-}
+struct OnnxSummary;        // internal: the model file's opsets, operators and external data files
+struct AttentionGeometry;  // internal: heads, head size and RoPE of the attention rewrites
+}  // namespace graph
 
 class Model {
  public:
@@ -77,14 +79,21 @@ class Model {
   const std::filesystem::path& folder() const { return folder_; }
   // The model's tokenizer, or null when the folder has none (then only ids can be generated).
   const Tokenizer* tokenizer() const { return tokenizer_ ? &*tokenizer_ : nullptr; }
-  // Internal: the decoder session engines run (ortlm's own engine and model code use it).
-  const model::Decoder& decoder() const { return *decoder_; }
+  // Internal: the dense decoder session engines run (ortlm's own engine and model code use it). The
+  // load-time rewrites (attention, LM head, norms, MLP: verified against the exported graph) are made
+  // on the first call, so a model only ever run paged never builds them. Thread-safe.
+  const model::Decoder& decoder() const;
+  // Internal: the decoder as loaded, without making the rewrites: its layout and context length, and
+  // a session computing what the exported graph computes (the paged session's probe reads it).
+  const model::Decoder& decoder_as_loaded() const { return *decoder_; }
+  // Internal: whether decoder() has made the rewrites yet.
+  bool dense_rewrites_made() const { return rewrites_made_.load(); }
   // Internal: the paged session (KvCacheKind::paged engines run it), built and verified on the first
   // call (a second ONNX Runtime session: seconds, and the weights once more in memory); its `session`
   // is empty when the rewrite does not apply, and its `note` says why. Thread-safe.
   model::PagedSession& paged_session() const;
   // What the load-time attention rewrite did ("fused in 5 layers ...", "not fused: ...", "off").
-  const std::string& attention_fusion_note() const { return attention_fusion_note_; }
+  const std::string& attention_fusion_note() const;
   // A human-readable description: inputs, outputs, layout, dims, opset, file sizes (`ortlm info`).
   std::string describe() const;
 
@@ -93,12 +102,21 @@ class Model {
   ModelConfig config_;
   std::filesystem::path onnx_path_;
   std::filesystem::path folder_;
-  std::string attention_fusion_note_;
-  std::string lm_head_note_;  // the LM head sharing the embedding, or why not (`ortlm info`)
-  std::string norms_note_;    // residual sums fused into the norms after them, or why not
-  std::string mlp_note_;      // MLP activations fused (SiluMul), or why not
+  // What the dense session's rewrites did, or why not (`ortlm info`); set by decoder().
+  mutable std::string attention_fusion_note_;
+  mutable std::string lm_head_note_;  // the LM head sharing the embedding
+  mutable std::string norms_note_;    // residual sums fused into the norms after them
+  mutable std::string mlp_note_;      // MLP activations fused (SiluMul)
   std::optional<Tokenizer> tokenizer_;
-  std::unique_ptr<const model::Decoder> decoder_;
+  std::unique_ptr<const model::Decoder> decoder_;  // its session is swapped once, by decoder()
+  // What the rewrites need: the attention's geometry, the session options (threads resolved) and
+  // the weights' size (the automatic mode's limits).
+  std::unique_ptr<const graph::AttentionGeometry> geometry_;
+  SessionOptions session_options_;
+  uintmax_t weights_ = 0;
+  mutable std::once_flag rewrite_once_;
+  mutable std::atomic<bool> rewrites_made_{false};
+  mutable std::mutex build_mutex_;  // the rewrites and the paged session are built one at a time
   std::unique_ptr<const graph::OnnxSummary> summary_;
   SessionOptions options_;  // as given to load(): the paged session is built with them
   mutable std::once_flag paged_once_;

@@ -77,7 +77,6 @@ Chat open_chat(const ChatArgs& args) {
       args.model.empty() ? default_model_path() : std::filesystem::path(args.model);
   const auto start = std::chrono::steady_clock::now();
   chat.model = Model::load(path, args.session);
-  chat.times.load_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   validate(args.options, chat.model->config().vocab_size);  // stop ids against the vocabulary
   const Tokenizer* tokenizer = chat.model->tokenizer();
   if (!tokenizer)
@@ -92,6 +91,8 @@ Chat open_chat(const ChatArgs& args) {
   }
   // The conversation so far is a cached prefix: each turn computes only its new tokens.
   chat.generator = std::make_unique<Generator>(chat.model, args.engine);
+  // Load time includes the session the generator runs, rewritten and verified when it is made.
+  chat.times.load_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   chat.session = std::make_unique<ChatSession>(std::move(chat_template), *tokenizer,
                                                chat.model->config().context_length, std::move(options));
   return chat;

@@ -83,9 +83,9 @@ class GenerateCommand {
     const auto start = std::chrono::steady_clock::now();
     model_ = Model::load(args.model.empty() ? default_model_path() : std::filesystem::path(args.model),
                          args.session);
-    times_.load_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     validate(options_, model_->config().vocab_size);  // stop ids against the vocabulary, before any output
-    generator_.emplace(model_, args.engine);
+    generator_.emplace(model_, args.engine);          // the session it runs is rewritten and verified now
+    times_.load_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   }
 
   void run(const std::vector<PromptSpec>& specs) {

@@ -47,7 +47,7 @@ std::unique_ptr<engine::KvBackend> make_backend(const Model& model, const Engine
   if (options.kv_cache != KvCacheKind::dense) {
     model::PagedSession& paged = model.paged_session();
     if (paged.session)
-      return std::make_unique<engine::PagedBackend>(*paged.session, model.decoder(), options);
+      return std::make_unique<engine::PagedBackend>(*paged.session, model.decoder_as_loaded(), options);
     if (options.kv_cache == KvCacheKind::paged)
       throw Error(model.onnx_path().string() + ": paged KV is not available for this graph (" + paged.note +
                   ")");
@@ -63,8 +63,8 @@ class Engine::Impl final : engine::StepSink {
       : model_(std::move(model)),
         backend_(make_backend(*model_, options)),
         scheduler_(backend_->make_scheduler()),
-        vocab_size_(static_cast<int32_t>(model_->decoder().layout.vocab_size)),
-        context_length_(model_->decoder().context_length) {
+        vocab_size_(static_cast<int32_t>(model_->decoder_as_loaded().layout.vocab_size)),
+        context_length_(model_->decoder_as_loaded().context_length) {
     scratch_logits_.resize(static_cast<size_t>(std::max(vocab_size_, 1)));
   }
 
@@ -126,7 +126,7 @@ RequestId Engine::Impl::add(std::span<const int32_t> prompt_ids, const Generatio
   if (options.max_length > 0 && static_cast<size_t>(options.max_length) <= prompt.size())
     throw Error("max_length " + std::to_string(options.max_length) + " must be more than the prompt's " +
                 std::to_string(prompt.size()) + " tokens (it counts the prompt)");
-  if (is_beam_search(options) && !model_->decoder().layout.batch_dynamic)
+  if (is_beam_search(options) && !model_->decoder_as_loaded().layout.batch_dynamic)
     throw Error("num_beams " + std::to_string(options.num_beams) +
                 " needs one row per beam in a forward pass, and this graph's batch axis is static");
   for (int32_t id : prompt)

@@ -45,7 +45,7 @@ void list_tensors(std::ostringstream& out, const char* title, const std::vector<
 }  // namespace
 
 std::string Model::describe() const {
-  const auto& layout = decoder_->layout;
+  const auto& layout = decoder().layout;  // the rewrites made: their notes are printed
   const auto& summary = *summary_;
   std::ostringstream out;
   out << "model:         " << onnx_path_.string() << "\n";

@@ -1,12 +1,10 @@
 #include "ortlm/model.hpp"
 
 #include "graph/onnx_graph.hpp"
-#include "graph/passes/lm_head_sharing.hpp"
-#include "graph/passes/silu_mul_fusion.hpp"
-#include "graph/passes/skip_norm_fusion.hpp"
+#include "graph/passes/attention_fusion.hpp"
 #include "model/decoder.hpp"
-#include "model/fused_session.hpp"
 #include "model/io_layout.hpp"
+#include "model/load_rewrites.hpp"
 #include "model/model_config.hpp"
 #include "model/model_files.hpp"
 #include "model/ort_session.hpp"
@@ -86,79 +84,18 @@ std::shared_ptr<Model> Model::load(const fs::path& path, const SessionOptions& o
   auto session = model::create_session(files.onnx, session_options);
   auto layout = model::detect_io_layout(session, config_files.names, model->config_, files.onnx.string());
   complete_config(model->config_, layout, files.onnx);
-  // The LM head sharing the tied embedding, the residual norms and the MLP activations ride with the
-  // attention rewrite (one probe for all), or are verified alone; --fusion off turns every load-time
-  // rewrite off.
-  graph::LmHeadSharingPlan sharing;
-  graph::SkipNormFusionPlan norms;
-  graph::SiluMulFusionPlan activations;
-  if (options.attention_fusion != AttentionFusion::never) {
-    try {
-      sharing = graph::plan_lm_head_sharing(onnx_graph);
-    } catch (const std::exception& e) {
-      sharing.why_not = e.what();
-    }
-    try {
-      norms = graph::plan_skip_norm_fusion(onnx_graph);
-    } catch (const std::exception& e) {
-      norms = {};
-      norms.why_not = e.what();
-    }
-    try {
-      activations = graph::plan_silu_mul_fusion(onnx_graph);
-    } catch (const std::exception& e) {
-      activations = {};
-      activations.why_not = e.what();
-    }
-  }
-  const graph::GraphEdit also = model::merged(model::merged(sharing.edit, norms.edit), activations.edit);
-  bool also_applied = false;
-  model->attention_fusion_note_ = "as exported (fusion off)";
-  if (options.attention_fusion != AttentionFusion::never && model->config_.context_length <= 0)
-    model->attention_fusion_note_ =
-        "as exported (the context length, which sizes the RoPE tables, is unknown)";
-  else if (options.attention_fusion == AttentionFusion::automatic &&
-           weights >=
-               (summary.quantization.empty() ? model::kSmallModelBytes : model::kSmallQuantizedModelBytes))
-    model->attention_fusion_note_ =
-        "as exported (fusion is automatic below 64 MiB of weights, 256 MiB when block-quantized)";
-  else if (options.attention_fusion != AttentionFusion::never) {
-    const graph::AttentionGeometry geometry{
-        .num_heads = config_files.attention.num_heads,
-        .kv_heads = layout.kv_heads,
-        .head_size = layout.head_size,
-        .max_positions = model->config_.context_length,
-        .rope_theta = config_files.attention.rope_theta,
-        .plain_rope = config_files.attention.plain_rope,
-    };
-    auto fused = model::fuse_attention(onnx_graph, session, layout, geometry, session_options, also);
-    if (fused.session) {
-      session = std::move(*fused.session);
-      also_applied = true;
-    }
-    model->attention_fusion_note_ = std::move(fused.note);
-  }
-  if (!also_applied && (sharing.shares() || norms.norms > 0 || activations.activations > 0)) {
-    std::string why_not;
-    auto rewritten = model::verified_session(onnx_graph, also, session, layout, session_options, why_not);
-    if (rewritten) session = std::move(*rewritten);
-    also_applied = rewritten.has_value();
-    if (!rewritten) sharing.why_not = norms.why_not = activations.why_not = why_not;
-  }
-  model->lm_head_note_ = also_applied && sharing.shares()
-                             ? "reads the tied embedding (com.microsoft FusedMatMul, transB = 1; the "
-                               "transposed copy is dropped)"
-                             : "as exported" + (sharing.why_not.empty() ? "" : " (" + sharing.why_not + ")");
-  model->norms_note_ = also_applied && norms.norms > 0
-                           ? std::to_string(norms.norms) +
-                                 " residual sums and RMSNorms fused (com.microsoft "
-                                 "SkipSimplifiedLayerNormalization)"
-                           : "as exported" + (norms.why_not.empty() ? "" : " (" + norms.why_not + ")");
-  model->mlp_note_ =
-      also_applied && activations.activations > 0
-          ? std::to_string(activations.activations) + " silu(gate) * up fused (ortlm.SiluMul; " +
-                std::to_string(activations.packed) + " read the stacked gate/up projection)"
-          : "as exported" + (activations.why_not.empty() ? "" : " (" + activations.why_not + ")");
+  // The dense session's rewrites wait for its first use (decoder()): engines that run only the paged
+  // session never build them.
+  model->geometry_ = std::make_unique<const graph::AttentionGeometry>(graph::AttentionGeometry{
+      .num_heads = config_files.attention.num_heads,
+      .kv_heads = layout.kv_heads,
+      .head_size = layout.head_size,
+      .max_positions = model->config_.context_length,
+      .rope_theta = config_files.attention.rope_theta,
+      .plain_rope = config_files.attention.plain_rope,
+  });
+  model->session_options_ = session_options;
+  model->weights_ = weights;
   model->summary_ = std::make_unique<const graph::OnnxSummary>(summary);
   model->options_ = options;
   mark_batching(layout, summary);
@@ -169,8 +106,30 @@ std::shared_ptr<Model> Model::load(const fs::path& path, const SessionOptions& o
   return model;
 }
 
+const model::Decoder& Model::decoder() const {
+  std::call_once(rewrite_once_, [&] {
+    const std::lock_guard lock(build_mutex_);
+    const auto graph = graph::OnnxGraph::load(onnx_path_);
+    auto rewrites = model::rewrite_decoder(graph, decoder_->session, decoder_->layout, *geometry_,
+                                           session_options_, weights_);
+    if (rewrites.session) decoder_->session = std::move(*rewrites.session);
+    attention_fusion_note_ = std::move(rewrites.attention);
+    lm_head_note_ = std::move(rewrites.lm_head);
+    norms_note_ = std::move(rewrites.norms);
+    mlp_note_ = std::move(rewrites.mlp);
+    rewrites_made_ = true;
+  });
+  return *decoder_;
+}
+
+const std::string& Model::attention_fusion_note() const {
+  decoder();
+  return attention_fusion_note_;
+}
+
 model::PagedSession& Model::paged_session() const {
   std::call_once(paged_once_, [&] {
+    const std::lock_guard lock(build_mutex_);  // its probe reads the dense session, which decoder() may swap
     paged_ = std::make_unique<model::PagedSession>(model::make_paged_session(*this, options_));
   });
   return *paged_;

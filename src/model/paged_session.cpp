@@ -245,7 +245,7 @@ PagedSession make_paged_session(const graph::OnnxGraph& graph, Ort::Session& exp
 PagedSession make_paged_session(const Model& model, const SessionOptions& options) {
   const auto graph = graph::OnnxGraph::load(model.onnx_path());
   const auto config_files = read_model_config(model.folder());
-  const model::Decoder& decoder = model.decoder();
+  const model::Decoder& decoder = model.decoder_as_loaded();
   const graph::AttentionGeometry geometry{
       .num_heads = config_files.attention.num_heads,
       .kv_heads = decoder.layout.kv_heads,
