@@ -293,7 +293,7 @@ int main(int argc, char** argv) {
     options.attention_fusion = args.fusion;
     const auto m = Model::load(args.model_dir, options);
     const auto t0 = Clock::now();
-    auto paged = model::make_paged_session(*m, options);
+    auto paged = model::make_paged_session(*m);
     const double session_seconds = seconds_since(t0);
     if (!paged.session) throw Error("the model has no paged path: " + paged.note);
     json out{{"model", args.model_dir},

@@ -32,6 +32,15 @@ fs::path model_path(const std::string& name) {
   return name == "stories260k" ? test::source_dir() / "models" / "stories260k" : test::test_models() / name;
 }
 
+// The attention geometry of the Llama test models (4 query heads; their RoPE tables are read from the graph).
+graph::AttentionGeometry test_geometry(const Model& model) {
+  const auto& layout = model.decoder().layout;
+  return {.num_heads = 4,
+          .kv_heads = layout.kv_heads,
+          .head_size = layout.head_size,
+          .max_positions = model.config().context_length};
+}
+
 class FusedVersusExported : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(FusedVersusExported, SameTokensAndLogits) {
@@ -105,10 +114,7 @@ TEST(AttentionFusion, ProbeRejectsARewriteThatDiffers) {
   const auto model = Model::load(model_path("llama-optimum"), with_fusion(AttentionFusion::never));
   const auto& layout = model->decoder().layout;
   const auto graph = graph::OnnxGraph::load(model->onnx_path());
-  graph::AttentionGeometry geometry{.num_heads = 4,
-                                    .kv_heads = layout.kv_heads,
-                                    .head_size = layout.head_size,
-                                    .max_positions = model->config().context_length};
+  const auto geometry = test_geometry(*model);
   auto plan = model::plan_fusion(graph, layout, geometry, 17);
   ASSERT_EQ(plan.layers, 2u) << plan.why_not;
   auto original = model::create_session(model->onnx_path(), {});
@@ -139,10 +145,7 @@ TEST(AttentionFusion, ProbeJudgesInt8ActivationModelsInFloat32) {
   ASSERT_EQ(
       graph.summary().quantization.count("MatMulNBits (4 bits, block 32, accuracy level 4, zero points)"),
       1u);
-  graph::AttentionGeometry geometry{.num_heads = 4,
-                                    .kv_heads = layout.kv_heads,
-                                    .head_size = layout.head_size,
-                                    .max_positions = model->config().context_length};
+  const auto geometry = test_geometry(*model);
   auto plan = model::plan_fusion(graph, layout, geometry, 17);
   ASSERT_EQ(plan.layers, 2u) << plan.why_not;
   auto original = model::create_session(model->onnx_path(), {});
@@ -167,10 +170,7 @@ TEST(AttentionFusion, RewriteWithExternalDataLoadsFromAnotherFolder) {
   const auto& layout = model->decoder().layout;
   const auto graph = graph::OnnxGraph::load(model->onnx_path());
   ASSERT_EQ(graph.summary().external_data_files, std::set<std::string>{"model.onnx_data"});
-  graph::AttentionGeometry geometry{.num_heads = 4,
-                                    .kv_heads = layout.kv_heads,
-                                    .head_size = layout.head_size,
-                                    .max_positions = model->config().context_length};
+  const auto geometry = test_geometry(*model);
   const auto plan = model::plan_fusion(graph, layout, geometry, 17);
   ASSERT_EQ(plan.layers, 2u) << plan.why_not;
 

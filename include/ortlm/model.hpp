@@ -86,6 +86,10 @@ class Model {
   // Internal: the decoder as loaded, without making the rewrites: its layout and context length, and
   // a session computing what the exported graph computes (the paged session's probe reads it).
   const model::Decoder& decoder_as_loaded() const { return *decoder_; }
+  // Internal: what the load-time rewrites are built with: the attention's geometry (heads, head size,
+  // RoPE, the context length as max_positions) and the session options (threads resolved).
+  const graph::AttentionGeometry& attention_geometry() const { return *geometry_; }
+  const SessionOptions& session_options() const { return session_options_; }
   // Internal: whether decoder() has made the rewrites yet.
   bool dense_rewrites_made() const { return rewrites_made_.load(); }
   // Internal: the paged session (KvCacheKind::paged engines run it), built and verified on the first
@@ -118,7 +122,6 @@ class Model {
   mutable std::atomic<bool> rewrites_made_{false};
   mutable std::mutex build_mutex_;  // the rewrites and the paged session are built one at a time
   std::unique_ptr<const graph::OnnxSummary> summary_;
-  SessionOptions options_;  // as given to load(): the paged session is built with them
   mutable std::once_flag paged_once_;
   mutable std::unique_ptr<model::PagedSession> paged_;
 };

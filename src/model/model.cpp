@@ -97,7 +97,6 @@ std::shared_ptr<Model> Model::load(const fs::path& path, const SessionOptions& o
   model->session_options_ = session_options;
   model->weights_ = weights;
   model->summary_ = std::make_unique<const graph::OnnxSummary>(summary);
-  model->options_ = options;
   mark_batching(layout, summary);
   model->decoder_ = std::make_unique<const model::Decoder>(
       model::Decoder{std::move(session), std::move(layout), model->config_.context_length});
@@ -130,7 +129,7 @@ const std::string& Model::attention_fusion_note() const {
 model::PagedSession& Model::paged_session() const {
   std::call_once(paged_once_, [&] {
     const std::lock_guard lock(build_mutex_);  // its probe reads the dense session, which decoder() may swap
-    paged_ = std::make_unique<model::PagedSession>(model::make_paged_session(*this, options_));
+    paged_ = std::make_unique<model::PagedSession>(model::make_paged_session(*this));
   });
   return *paged_;
 }

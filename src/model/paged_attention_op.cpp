@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "model/custom_op_tensor.hpp"
 #include "model/kv_block_pool.hpp"
 #include "model/paged_attention_kernel.hpp"
 
@@ -40,35 +41,14 @@ constexpr std::array<const char*, kInputCount> kInputNames{
 // A bad input: the message becomes the Run()'s error.
 [[noreturn]] void fail(const std::string& message) { throw std::invalid_argument(message); }
 
-// An input's data and shape (rank at most 4), its type checked.
-struct TensorView {
-  const void* data = nullptr;
-  std::array<int64_t, 4> dims{};
-  size_t rank = 0;
-  int64_t elements = 0;
-
-  template <typename T>
-  const T* as() const {
-    return static_cast<const T*>(data);
-  }
-};
-
+// An input's data and shape (rank 1 to 4), its type checked.
 TensorView view(const Ort::KernelContext& context, Input index, ONNXTensorElementDataType type,
                 const std::string& where) {
   const Ort::ConstValue value = context.GetInput(index);
   if (!value) fail(where + ": input " + kInputNames[index] + " is missing");
-  // The C API reads the dims into our array (the C++ wrapper's GetShape() returns a vector).
-  const OrtApi& api = Ort::GetApi();
-  OrtTensorTypeAndShapeInfo* raw_info = nullptr;
-  Ort::ThrowOnError(api.GetTensorTypeAndShape(value, &raw_info));
-  const Ort::TensorTypeAndShapeInfo info(raw_info);
-  TensorView t;
-  t.rank = info.GetDimensionsCount();
-  if (info.GetElementType() != type || t.rank > t.dims.size() || t.rank == 0)
+  const TensorView t = tensor_view(value);
+  if (t.type != type || t.rank > 4 || t.rank == 0)
     fail(where + ": input " + kInputNames[index] + " has the wrong type or rank");
-  Ort::ThrowOnError(api.GetDimensions(info, t.dims.data(), t.rank));
-  t.elements = static_cast<int64_t>(info.GetElementCount());
-  t.data = value.GetTensorRawData();
   return t;
 }
 
@@ -220,7 +200,7 @@ void PagedAttentionKernel::compute(const Ort::KernelContext& context) {
     }
   }
 
-  std::array<int64_t, 4> output_dims = query.dims;
+  auto output_dims = query.dims;
   output_dims[query.rank - 1] = query_width;
   Ort::UnownedValue output = context.GetOutput(0, output_dims.data(), query.rank);
   if (tokens == 0) return;

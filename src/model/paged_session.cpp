@@ -213,9 +213,13 @@ PagedSession make_paged_session(const graph::OnnxGraph& graph, Ort::Session& exp
     // int8-activation MatMulNBits are probed in float32 on both sides (float_activation_matmuls).
     // The exported graph's nodes and those the rewrite adds (a quantized LM head) alike.
     const graph::GraphEdit exact = float_activation_matmuls(graph);
-    graph::GraphEdit exact_plan = merged(plan.edit, float_activation_matmuls(graph, plan.edit));
-    for (auto& node : exact_plan.added) use_float_activations(node);
-    Ort::Session paged = paged_session(exact.removed.empty() ? plan.edit : exact_plan);
+    const auto float_activation_plan = [&] {
+      graph::GraphEdit edit = merged(plan.edit, float_activation_matmuls(graph, plan.edit));
+      for (auto& node : edit.added) use_float_activations(node);
+      return edit;
+    };
+    Ort::Session paged =
+        exact.removed.empty() ? paged_session(plan.edit) : paged_session(float_activation_plan());
     std::optional<Ort::Session> exact_exported;
     if (!exact.removed.empty())
       exact_exported.emplace(create_session_from_bytes(graph.serialize(exact), graph.path(), options));
@@ -242,21 +246,11 @@ PagedSession make_paged_session(const graph::OnnxGraph& graph, Ort::Session& exp
   return result;
 }
 
-PagedSession make_paged_session(const Model& model, const SessionOptions& options) {
+PagedSession make_paged_session(const Model& model) {
   const auto graph = graph::OnnxGraph::load(model.onnx_path());
-  const auto config_files = read_model_config(model.folder());
   const model::Decoder& decoder = model.decoder_as_loaded();
-  const graph::AttentionGeometry geometry{
-      .num_heads = config_files.attention.num_heads,
-      .kv_heads = decoder.layout.kv_heads,
-      .head_size = decoder.layout.head_size,
-      .max_positions = model.config().context_length,
-      .rope_theta = config_files.attention.rope_theta,
-      .plain_rope = config_files.attention.plain_rope,
-  };
-  // The same threads as the model's own session.
-  const SessionOptions resolved = resolve_threads(options, weight_bytes(model.onnx_path(), graph.summary()));
-  return make_paged_session(graph, decoder.session, decoder.layout, geometry, resolved);
+  return make_paged_session(graph, decoder.session, decoder.layout, model.attention_geometry(),
+                            model.session_options());
 }
 
 }  // namespace ortlm::model

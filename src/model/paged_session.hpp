@@ -27,10 +27,9 @@ struct PagedSession {
 PagedSession make_paged_session(const graph::OnnxGraph& graph, Ort::Session& exported, const IoLayout& layout,
                                 const graph::AttentionGeometry& geometry, const SessionOptions& options);
 
-// The same for a loaded model (its graph decoded again, its config files read again for the attention
-// geometry); `exported` is the model's own session. `options` configure the new session (threads
-// resolved as Model::load does).
-PagedSession make_paged_session(const Model& model, const SessionOptions& options = {});
+// The same for a loaded model (its graph decoded again), with the attention geometry and session
+// options (threads resolved) it was loaded with; `exported` is the model's own session as loaded.
+PagedSession make_paged_session(const Model& model);
 
 // The rewrite for a model with this layout: refused with the reason unless the KV cache and logits
 // are float32, separate per layer, with attention in standard operators (the optimum layout).

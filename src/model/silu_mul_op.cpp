@@ -1,11 +1,10 @@
 #include "model/silu_mul_op.hpp"
 
-#include <algorithm>
-#include <array>
 #include <cstddef>
 #include <stdexcept>
 #include <string>
 
+#include "model/custom_op_tensor.hpp"
 #include "model/silu_mul_kernel.hpp"
 
 namespace ortlm::model {
@@ -31,35 +30,6 @@ void run_rows(void* data, size_t row) {
   job.silu_mul(gate, up, job.out + r * job.width, job.width);
 }
 
-// A tensor's dims without a heap allocation (the C++ wrapper's GetShape() returns a vector): this runs
-// per layer and step.
-struct Dims {
-  std::array<int64_t, 8> values{};
-  size_t rank = 0;
-  size_t elements = 1;
-
-  explicit Dims(const Ort::ConstValue& value) {
-    const OrtApi& api = Ort::GetApi();
-    OrtTensorTypeAndShapeInfo* raw = nullptr;
-    Ort::ThrowOnError(api.GetTensorTypeAndShape(value, &raw));
-    const Ort::TensorTypeAndShapeInfo info(raw);
-    rank = info.GetDimensionsCount();
-    if (rank == 0 || rank > values.size())
-      throw std::invalid_argument("SiluMul: inputs of rank " + std::to_string(rank) + " (1 to 8 are read)");
-    Ort::ThrowOnError(api.GetDimensions(info, values.data(), rank));
-    elements = info.GetElementCount();
-  }
-  bool operator==(const Dims& other) const {
-    return rank == other.rank &&
-           std::equal(values.begin(), values.begin() + static_cast<ptrdiff_t>(rank), other.values.begin());
-  }
-  std::string text() const {
-    std::string s = "[";
-    for (size_t i = 0; i < rank; ++i) s += (i ? ", " : "") + std::to_string(values[i]);
-    return s + "]";
-  }
-};
-
 class SiluMulKernel {
  public:
   explicit SiluMulKernel(const OrtKernelInfo*) : silu_mul_(kernels::select_silu_mul()) {}
@@ -77,23 +47,27 @@ class SiluMulKernel {
   void compute(const Ort::KernelContext& context) const {
     const Ort::ConstValue gate = context.GetInput(0);
     const Ort::ConstValue up = context.GetInputCount() > 1 ? context.GetInput(1) : Ort::ConstValue(nullptr);
-    Dims dims(gate);
-    int64_t& last = dims.values[dims.rank - 1];
+    TensorView dims = tensor_view(gate);
+    if (dims.rank == 0 || dims.rank > TensorView::kMaxRank)
+      throw std::invalid_argument("SiluMul: inputs of rank " + std::to_string(dims.rank) +
+                                  " (1 to 8 are read)");
+    int64_t& last = dims.dims[dims.rank - 1];
     const int64_t input_width = last;
     if (up) {
-      if (!(Dims(up) == dims))
-        throw std::invalid_argument("SiluMul: gate " + dims.text() + " and up " + Dims(up).text() +
+      const TensorView up_dims = tensor_view(up);
+      if (!up_dims.same_shape(dims))
+        throw std::invalid_argument("SiluMul: gate " + dims.shape_text() + " and up " + up_dims.shape_text() +
                                     " differ in shape");
     } else {
       if (input_width % 2 != 0)
-        throw std::invalid_argument("SiluMul: the packed gate and up " + dims.text() +
+        throw std::invalid_argument("SiluMul: the packed gate and up " + dims.shape_text() +
                                     " has an odd last dim");
       last /= 2;
     }
-    Ort::UnownedValue output = context.GetOutput(0, dims.values.data(), dims.rank);
+    Ort::UnownedValue output = context.GetOutput(0, dims.dims.data(), dims.rank);
     const int64_t width = last;
     if (width == 0) return;
-    const int64_t rows = static_cast<int64_t>(dims.elements) / input_width;
+    const int64_t rows = dims.elements / input_width;
     Job job{silu_mul_,
             gate.GetTensorData<float>(),
             up ? up.GetTensorData<float>() : nullptr,
