@@ -111,6 +111,7 @@ class Model {
   mutable std::string lm_head_note_;  // the LM head sharing the embedding
   mutable std::string norms_note_;    // residual sums fused into the norms after them
   mutable std::string mlp_note_;      // MLP activations fused (SiluMul)
+  mutable std::string matmul_note_;   // 4-bit matrix products read by ortlm.Int4MatMul
   std::optional<Tokenizer> tokenizer_;
   std::unique_ptr<const model::Decoder> decoder_;  // its session is swapped once, by decoder()
   // What the rewrites need: the attention's geometry, the session options (threads resolved) and

@@ -1,7 +1,7 @@
 #pragma once
 // The "ortlm" operator domain: ortlm's own ONNX Runtime custom operators (model/paged_attention_op,
-// model/silu_mul_op), which its load-time rewrites put into graphs. Sessions of rewritten graphs
-// register it; the exported graphs never name it (the rewrites refuse graphs that do).
+// model/silu_mul_op, model/int4_matmul_op), which its load-time rewrites put into graphs. Sessions of
+// rewritten graphs register it; the exported graphs never name it (the rewrites refuse graphs that do).
 #include <onnxruntime_cxx_api.h>
 
 namespace ortlm::model {

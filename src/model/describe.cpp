@@ -104,6 +104,7 @@ std::string Model::describe() const {
   out << "lm head:       " << lm_head_note_ << "\n";
   out << "norms:         " << norms_note_ << "\n";
   out << "mlp:           " << mlp_note_ << "\n";
+  out << "matmuls:       " << matmul_note_ << "\n";
   if (paged_) out << "paged kv:      " << paged_->note << "\n";  // once checked (paged_session())
   list_tensors(out, "inputs", layout.inputs);
   list_tensors(out, "outputs", layout.outputs);

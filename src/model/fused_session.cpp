@@ -70,7 +70,9 @@ std::vector<Ort::Value> run(Ort::Session& session, ProbeInputs& in, const std::v
 
 bool use_float_activations(graph::GraphNode& node) {
   const auto* level = node.attribute("accuracy_level");
-  if (!node.is("MatMulNBits", "com.microsoft") || !level || !level->i || *level->i <= 1) return false;
+  if (!(node.is("MatMulNBits", "com.microsoft") || node.is("Int4MatMul", "ortlm")) || !level || !level->i ||
+      *level->i <= 1)
+    return false;
   node.encoded = {};
   for (auto& a : node.attributes)
     if (a.name == "accuracy_level") a.i = 1;
@@ -85,6 +87,12 @@ graph::GraphEdit float_activation_matmuls(const graph::OnnxGraph& graph, const g
     exact.removed.insert(i);
     exact.added.push_back(std::move(copy));
   }
+  return exact;
+}
+
+graph::GraphEdit with_float_activations(const graph::OnnxGraph& graph, const graph::GraphEdit& edit) {
+  graph::GraphEdit exact = merged(edit, float_activation_matmuls(graph, edit));
+  for (auto& node : exact.added) use_float_activations(node);
   return exact;
 }
 
@@ -153,7 +161,8 @@ std::optional<Ort::Session> verified_session(const graph::OnnxGraph& graph, cons
   // Any failure (a pattern misread, ONNX Runtime rejecting the rewrite, the probe failing) keeps
   // the exported graph, which is already loaded and known to work.
   try {
-    const graph::GraphEdit exact = float_activation_matmuls(graph, edit);
+    // The exported graph with float32 activations: the rewrite may have replaced its MatMulNBits.
+    const graph::GraphEdit exact = float_activation_matmuls(graph);
     std::optional<Ort::Session> rewritten;
     double difference = 0;
     if (exact.removed.empty()) {
@@ -162,8 +171,8 @@ std::optional<Ort::Session> verified_session(const graph::OnnxGraph& graph, cons
       difference = probe_difference(original, *rewritten, layout);
     } else {  // both probe sessions are released before the kept one is made
       Ort::Session reference = create_session_from_bytes(graph.serialize(exact), graph.path(), options);
-      Ort::Session candidate = create_session_from_bytes(graph.serialize(merged(edit, exact)), graph.path(),
-                                                         options, add_ortlm_ops);
+      Ort::Session candidate = create_session_from_bytes(graph.serialize(with_float_activations(graph, edit)),
+                                                         graph.path(), options, add_ortlm_ops);
       difference = probe_difference(reference, candidate, layout);
     }
     if (difference <= kTolerance)

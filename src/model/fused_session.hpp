@@ -41,9 +41,12 @@ graph::AttentionFusionPlan plan_fusion(const graph::OnnxGraph& graph, const IoLa
 // nodes at accuracy_level 1 (float32 activations, the same weights): the edit that does so, for the
 // nodes `edit` keeps (empty when there are none).
 graph::GraphEdit float_activation_matmuls(const graph::OnnxGraph& graph, const graph::GraphEdit& edit = {});
-// The same for one node (a node an edit adds): true when `node` was such a MatMulNBits and now computes
-// in float32.
+// The same for one node (a node an edit adds): true when `node` was such a MatMulNBits, or an
+// ortlm.Int4MatMul, and now computes in float32.
 bool use_float_activations(graph::GraphNode& node);
+// `edit` with every int8-activation matmul of the graph it makes (the graph's own it keeps and those it
+// adds) computing in float32: the probe's candidate when float_activation_matmuls is not empty.
+graph::GraphEdit with_float_activations(const graph::OnnxGraph& graph, const graph::GraphEdit& edit);
 // `edit` with `also`'s changes added.
 graph::GraphEdit merged(graph::GraphEdit edit, const graph::GraphEdit& also);
 

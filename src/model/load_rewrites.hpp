@@ -1,9 +1,9 @@
 #pragma once
 // The dense session's load-time rewrites, as one step: the attention rewrite (graph/passes/
-// attention_fusion) with the LM head sharing, the residual norms and the MLP activations riding in its
-// probe, or those three verified alone when the attention is not rewritten (model/fused_session).
-// Model runs it when its dense decoder is first asked for, so engines that only run the paged
-// session never pay for it.
+// attention_fusion) with the LM head sharing, the residual norms, the MLP activations and the 4-bit
+// matrix products riding in its probe, or those four verified alone when the attention is not rewritten
+// (model/fused_session). Model runs it when its dense decoder is first asked for, so engines that only run
+// the paged session never pay for it.
 #include <onnxruntime_cxx_api.h>
 
 #include <cstdint>
@@ -20,7 +20,7 @@ namespace ortlm::model {
 struct DecoderRewrites {
   std::optional<Ort::Session> session;  // the rewritten graph's session, when any rewrite is kept
   // What each did, or why not, for `ortlm info`.
-  std::string attention, lm_head, norms, mlp;
+  std::string attention, lm_head, norms, mlp, matmuls;
 };
 
 // `exported` is `graph`'s session, made with `options` (threads resolved); `weights` its weight

@@ -116,6 +116,7 @@ const model::Decoder& Model::decoder() const {
     lm_head_note_ = std::move(rewrites.lm_head);
     norms_note_ = std::move(rewrites.norms);
     mlp_note_ = std::move(rewrites.mlp);
+    matmul_note_ = std::move(rewrites.matmuls);
     rewrites_made_ = true;
   });
   return *decoder_;

@@ -6,6 +6,7 @@
 #include <optional>
 #include <vector>
 
+#include "graph/passes/int4_matmul.hpp"
 #include "graph/passes/lm_head_sharing.hpp"
 #include "graph/passes/silu_mul_fusion.hpp"
 #include "graph/passes/skip_norm_fusion.hpp"
@@ -13,6 +14,7 @@
 #include "model/decoder.hpp"
 #include "model/fused_session.hpp"
 #include "model/input_builder.hpp"
+#include "model/int4_matmul_op.hpp"
 #include "model/kv_block_pool.hpp"
 #include "model/model_config.hpp"
 #include "model/ort_session.hpp"
@@ -117,6 +119,12 @@ graph::PagedAttentionPlan plan_paged(const graph::OnnxGraph& graph, const IoLayo
   // The residual norms and MLP activations too (their nodes are not the attention's): fewer nodes per step.
   plan.edit = merged(merged(std::move(plan.edit), graph::plan_skip_norm_fusion(graph).edit),
                      graph::plan_silu_mul_fusion(graph).edit);
+  // And the 4-bit matrix products, the LM head the rewrite keeps included, where this CPU has the kernel.
+  if (int4_matmul_available()) {
+    auto matmuls = graph::plan_int4_matmuls(graph, std::move(plan.edit));
+    plan.edit = std::move(matmuls.edit);
+    plan.int4_matmuls = matmuls.matmuls;
+  }
   return plan;
 }
 
@@ -213,13 +221,8 @@ PagedSession make_paged_session(const graph::OnnxGraph& graph, Ort::Session& exp
     // int8-activation MatMulNBits are probed in float32 on both sides (float_activation_matmuls).
     // The exported graph's nodes and those the rewrite adds (a quantized LM head) alike.
     const graph::GraphEdit exact = float_activation_matmuls(graph);
-    const auto float_activation_plan = [&] {
-      graph::GraphEdit edit = merged(plan.edit, float_activation_matmuls(graph, plan.edit));
-      for (auto& node : edit.added) use_float_activations(node);
-      return edit;
-    };
-    Ort::Session paged =
-        exact.removed.empty() ? paged_session(plan.edit) : paged_session(float_activation_plan());
+    Ort::Session paged = exact.removed.empty() ? paged_session(plan.edit)
+                                               : paged_session(with_float_activations(graph, plan.edit));
     std::optional<Ort::Session> exact_exported;
     if (!exact.removed.empty())
       exact_exported.emplace(create_session_from_bytes(graph.serialize(exact), graph.path(), options));
@@ -236,10 +239,12 @@ PagedSession make_paged_session(const graph::OnnxGraph& graph, Ort::Session& exp
       paged = paged_session(plan.edit);
     }
     result.session = std::move(paged);
-    result.note = "paged in " + std::to_string(plan.layers) + " layers (" + std::to_string(before) + " -> " +
-                  std::to_string(after) + " nodes before ONNX Runtime's own optimizations" +
-                  (plan.stacked_projections > 0 ? "; stacked q/k/v read whole" : "") +
-                  (plan.lm_head_shared ? "; the LM head reads the tied embedding)" : ")");
+    result.note =
+        "paged in " + std::to_string(plan.layers) + " layers (" + std::to_string(before) + " -> " +
+        std::to_string(after) + " nodes before ONNX Runtime's own optimizations" +
+        (plan.stacked_projections > 0 ? "; stacked q/k/v read whole" : "") +
+        (plan.int4_matmuls > 0 ? "; " + std::to_string(plan.int4_matmuls) + " ortlm.Int4MatMul" : "") +
+        (plan.lm_head_shared ? "; the LM head reads the tied embedding)" : ")");
   } catch (const std::exception& e) {
     result.note = std::string("not paged: ") + e.what();
   }

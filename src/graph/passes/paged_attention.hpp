@@ -50,6 +50,7 @@ struct PagedAttentionPlan {
   std::string why_not;             // when none: what did not match, for `ortlm info`
   bool lm_head_shared = false;     // io.lm_head was the LM head sharing's (model/paged_session sets it)
   size_t stacked_projections = 0;  // layers whose attention reads a stacked q/k/v projection whole
+  size_t int4_matmuls = 0;         // MatMulNBits made ortlm.Int4MatMul (model/paged_session sets it)
 };
 
 // Finds every layer's attention (the attention fusion's matcher); all layers must match, and nothing
