@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "model/custom_op_base.hpp"
 #include "model/custom_op_tensor.hpp"
 #include "model/int4_matmul_kernel.hpp"
 
@@ -63,12 +64,7 @@ class Int4MatMulKernel {
   }
 
   OrtStatusPtr ComputeV2(OrtKernelContext* raw) noexcept {
-    try {
-      compute(Ort::KernelContext(raw));
-      return nullptr;
-    } catch (const std::exception& e) {
-      return Ort::GetApi().CreateStatus(ORT_INVALID_ARGUMENT, e.what());
-    }
+    return compute_status([&] { compute(Ort::KernelContext(raw)); });
   }
 
  private:
@@ -147,15 +143,7 @@ class Int4MatMulKernel {
   kernels::Int4MatMulFn fn_ = nullptr;
 };
 
-struct Int4MatMulOp : Ort::CustomOpBase<Int4MatMulOp, Int4MatMulKernel, true> {
-  OrtStatusPtr CreateKernelV2(const OrtApi& api, const OrtKernelInfo* info, void** kernel) const noexcept {
-    try {
-      *kernel = new Int4MatMulKernel(info);
-      return nullptr;
-    } catch (const std::exception& e) {
-      return api.CreateStatus(ORT_FAIL, e.what());
-    }
-  }
+struct Int4MatMulOp : OrtlmCustomOp<Int4MatMulOp, Int4MatMulKernel> {
   const char* GetName() const { return "Int4MatMul"; }
   size_t GetInputTypeCount() const { return 4; }
   OrtCustomOpInputOutputCharacteristic GetInputCharacteristic(size_t index) const {

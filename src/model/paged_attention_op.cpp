@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "model/custom_op_base.hpp"
 #include "model/custom_op_tensor.hpp"
 #include "model/kv_block_pool.hpp"
 #include "model/paged_attention_kernel.hpp"
@@ -95,12 +96,7 @@ class PagedAttentionKernel {
 
   OrtStatusPtr ComputeV2(OrtKernelContext* context) noexcept {
     const auto start = std::chrono::steady_clock::now();
-    OrtStatusPtr status = nullptr;
-    try {
-      compute(Ort::KernelContext(context));
-    } catch (const std::exception& e) {
-      status = Ort::GetApi().CreateStatus(ORT_INVALID_ARGUMENT, e.what());
-    }
+    OrtStatusPtr status = compute_status([&] { compute(Ort::KernelContext(context)); });
     g_nanoseconds += static_cast<uint64_t>(
         std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start)
             .count());
@@ -276,15 +272,7 @@ void PagedAttentionKernel::compute(const Ort::KernelContext& context) {
   }
 }
 
-struct PagedAttentionOp : Ort::CustomOpBase<PagedAttentionOp, PagedAttentionKernel, true> {
-  OrtStatusPtr CreateKernelV2(const OrtApi& api, const OrtKernelInfo* info, void** kernel) const noexcept {
-    try {
-      *kernel = new PagedAttentionKernel(info);
-      return nullptr;
-    } catch (const std::exception& e) {
-      return api.CreateStatus(ORT_INVALID_ARGUMENT, e.what());
-    }
-  }
+struct PagedAttentionOp : OrtlmCustomOp<PagedAttentionOp, PagedAttentionKernel> {
   const char* GetName() const { return "PagedAttention"; }
   size_t GetInputTypeCount() const { return kInputCount; }
   OrtCustomOpInputOutputCharacteristic GetInputCharacteristic(size_t index) const {

@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "model/custom_op_base.hpp"
 #include "model/custom_op_tensor.hpp"
 #include "model/silu_mul_kernel.hpp"
 
@@ -35,12 +36,7 @@ class SiluMulKernel {
   explicit SiluMulKernel(const OrtKernelInfo*) : silu_mul_(kernels::select_silu_mul()) {}
 
   OrtStatusPtr ComputeV2(OrtKernelContext* raw) noexcept {
-    try {
-      compute(Ort::KernelContext(raw));
-      return nullptr;
-    } catch (const std::exception& e) {
-      return Ort::GetApi().CreateStatus(ORT_INVALID_ARGUMENT, e.what());
-    }
+    return compute_status([&] { compute(Ort::KernelContext(raw)); });
   }
 
  private:
@@ -84,15 +80,7 @@ class SiluMulKernel {
   kernels::SiluMulFn silu_mul_;
 };
 
-struct SiluMulOp : Ort::CustomOpBase<SiluMulOp, SiluMulKernel, true> {
-  OrtStatusPtr CreateKernelV2(const OrtApi& api, const OrtKernelInfo* info, void** kernel) const noexcept {
-    try {
-      *kernel = new SiluMulKernel(info);
-      return nullptr;
-    } catch (const std::exception& e) {
-      return api.CreateStatus(ORT_FAIL, e.what());
-    }
-  }
+struct SiluMulOp : OrtlmCustomOp<SiluMulOp, SiluMulKernel> {
   const char* GetName() const { return "SiluMul"; }
   size_t GetInputTypeCount() const { return 2; }
   OrtCustomOpInputOutputCharacteristic GetInputCharacteristic(size_t index) const {

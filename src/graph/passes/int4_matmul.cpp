@@ -13,6 +13,7 @@ namespace {
 
 constexpr const char* kOrtlmDomain = "ortlm";  // as model/custom_ops registers it
 constexpr int64_t kGroup = 16;
+constexpr int64_t kMaxDim = int64_t{1} << 24;
 
 int64_t int_attribute_or(const GraphNode& node, const char* name, int64_t fallback) {
   const auto* a = node.attribute(name);
@@ -34,6 +35,8 @@ std::optional<NodeShape> rewritable(const OnnxGraph& graph, const GraphNode& nod
   if (int_attribute_or(node, "bits", 4) != 4 || int_attribute_or(node, "accuracy_level", 0) != 4 ||
       shape.k <= 0 || shape.n <= 0 || shape.block < 8 || shape.block % 8 != 0 || shape.k % shape.block != 0)
     return std::nullopt;
+  // Dims from the file: bounded before the byte counts below are computed from them.
+  if (shape.k > kMaxDim || shape.n > kMaxDim) return std::nullopt;
   const bool has_zero_points = node.inputs.size() > 3 && !node.inputs[3].empty();
   for (size_t i = 1; i < (has_zero_points ? 4u : 3u); ++i)
     if (!graph.is_initializer(node.inputs[i])) return std::nullopt;
