@@ -2,13 +2,15 @@
 // bundled model quantized by ortlm: which nodes it takes, that the rewritten graph computes what ONNX
 // Runtime's MatMulNBits computes (float32 activations on both sides: the same to rounding; int8: to
 // the activations' rounding), that a wrong rewrite is refused by the probe, and that the operator
-// refuses inputs that do not match its attributes with a message naming them. The kernels themselves
-// are tested in test_model_int4_matmul.cpp; greedy ids against onnxruntime-node in test_quant_model.cpp.
+// refuses weights that do not match its attributes, or are gone, with a message naming them. The kernels
+// themselves are tested in test_model_int4_matmul.cpp; greedy ids against onnxruntime-node in
+// test_quant_model.cpp.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <memory>
 
-#include "graph/onnx_fields.hpp"
 #include "graph/onnx_graph.hpp"
 #include "graph/passes/int4_matmul.hpp"
 #include "model/custom_ops.hpp"
@@ -53,10 +55,14 @@ TEST_P(Int4MatMulRewrite, ComputesWhatMatMulNBitsComputes) {
     ASSERT_TRUE(node.is("Int4MatMul", "ortlm"));
     EXPECT_EQ(*node.attribute("K")->i, 64);
     EXPECT_EQ(*node.attribute("block_size")->i, block);
-    EXPECT_EQ(node.inputs.size(), symmetric ? 3u : 4u);
+    ASSERT_EQ(node.inputs.size(), 1u);  // the weights are held by ortlm, named by handle
+    const auto weights = graph::find_int4_weights(*node.attribute("weights")->i);
+    ASSERT_NE(weights, nullptr);
+    EXPECT_EQ(weights->zero_points.empty(), symmetric);
     ++rewritten;
   }
   EXPECT_EQ(rewritten, plan.matmuls);
+  EXPECT_EQ(plan.edit.held.size(), plan.matmuls);                // no two nodes read the same weights here
   EXPECT_EQ(graph.node_count(plan.edit), graph.nodes().size());  // one for one
   // The replaced weights are dropped, the down projections' kept.
   EXPECT_EQ(plan.edit.removed_initializers.size(), plan.matmuls * (symmetric ? 2u : 3u));
@@ -108,27 +114,37 @@ TEST(Int4MatMulRewrite, WrongWeightsAreRefusedByTheProbe) {
       << why_not;
 
   // The first node's zero points taken from the second block on: the levels are read against the
-  // wrong offsets.
+  // wrong zero points.
   auto wrong = plan.edit;
-  const std::string zero_points = wrong.added[0].inputs[3];
-  const auto t = graph::OnnxGraph::from_bytes(graph.serialize(wrong), graph.path()).tensor(zero_points);
-  std::string shifted(t.raw.substr(16));
-  shifted.append(16, '\0');
-  wrong.added_initializers[zero_points] =
-      graph::encode_raw_tensor(zero_points, t.dims, graph::onnx::kUint8, shifted);
+  auto& handle = *std::find_if(wrong.added[0].attributes.begin(), wrong.added[0].attributes.end(),
+                               [](const auto& a) { return a.name == "weights"; });
+  const auto weights = graph::find_int4_weights(*handle.i);
+  ASSERT_NE(weights, nullptr);
+  auto shifted = std::make_shared<graph::Int4Weights>(*weights);
+  ASSERT_GT(shifted->zero_points.size(), 16u);
+  std::rotate(shifted->zero_points.begin(), shifted->zero_points.begin() + 16, shifted->zero_points.end());
+  handle.i = graph::register_int4_weights(shifted);
+  wrong.held.push_back(shifted);
   EXPECT_FALSE(model::verified_session(graph, wrong, exported, layout, {}, why_not).has_value());
   EXPECT_NE(why_not.find("differ"), std::string::npos) << why_not;
 
-  // Levels of another shape than K and N say: the operator names the input and both shapes.
-  auto misshapen = plan.edit;
-  const std::string levels = misshapen.added[0].inputs[1];
-  const auto l = graph::OnnxGraph::from_bytes(graph.serialize(misshapen), graph.path()).tensor(levels);
-  misshapen.added_initializers[levels] = graph::encode_raw_tensor(levels, {l.dims[0], l.dims[1] * 2, 32},
-                                                                  graph::onnx::kUint8, std::string(l.raw));
-  EXPECT_FALSE(model::verified_session(graph, misshapen, exported, layout, {}, why_not).has_value());
-  EXPECT_NE(why_not.find("Int4MatMul: levels is [" + std::to_string(l.dims[0]) + ", " +
-                         std::to_string(l.dims[1] * 2) + ", 32], expected [" + std::to_string(l.dims[0]) +
-                         ", " + std::to_string(l.dims[1]) + ", 64]"),
+  // Weights of another shape than the node says, and weights that are gone: the session is refused
+  // with the operator's message.
+  auto misshapen = std::make_shared<graph::Int4Weights>(*weights);
+  misshapen->n += 1;
+  handle.i = graph::register_int4_weights(misshapen);
+  wrong.held.push_back(misshapen);
+  EXPECT_FALSE(model::verified_session(graph, wrong, exported, layout, {}, why_not).has_value());
+  EXPECT_NE(why_not.find("Int4MatMul: the weights under handle " + std::to_string(*handle.i) + " are K " +
+                         std::to_string(weights->k) + ", N " + std::to_string(weights->n + 1) +
+                         ", block 32; " + "the node says K " + std::to_string(weights->k) + ", N " +
+                         std::to_string(weights->n) + ", block 32"),
+            std::string::npos)
+      << why_not;
+  handle.i =
+      graph::register_int4_weights(std::make_shared<graph::Int4Weights>(*weights));  // released at once
+  EXPECT_FALSE(model::verified_session(graph, wrong, exported, layout, {}, why_not).has_value());
+  EXPECT_NE(why_not.find("Int4MatMul: no weights under handle " + std::to_string(*handle.i)),
             std::string::npos)
       << why_not;
 }

@@ -63,6 +63,9 @@ struct GraphEdit {
   std::map<std::string, int64_t> opsets;  // imported when the model lacks the domain
   std::set<std::string> removed_inputs, removed_outputs;
   std::vector<GraphValue> added_inputs, added_outputs;
+  // Data that added nodes name by handle instead of holding it as initializers (ortlm's operators'
+  // repacked weights): kept alive by the edit until the sessions made from it hold it themselves.
+  std::vector<std::shared_ptr<const void>> held;
 };
 
 // An initializer's element type, shape and bytes: its raw_data, or its range of an external data

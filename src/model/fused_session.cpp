@@ -106,6 +106,7 @@ graph::GraphEdit merged(graph::GraphEdit edit, const graph::GraphEdit& also) {
   edit.removed_outputs.insert(also.removed_outputs.begin(), also.removed_outputs.end());
   edit.added_inputs.insert(edit.added_inputs.end(), also.added_inputs.begin(), also.added_inputs.end());
   edit.added_outputs.insert(edit.added_outputs.end(), also.added_outputs.begin(), also.added_outputs.end());
+  edit.held.insert(edit.held.end(), also.held.begin(), also.held.end());
   return edit;
 }
 

@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "graph/passes/int4_matmul.hpp"
 #include "model/custom_op_base.hpp"
 #include "model/custom_op_tensor.hpp"
 #include "model/int4_matmul_kernel.hpp"
@@ -13,7 +15,6 @@
 namespace ortlm::model {
 namespace {
 
-constexpr int64_t kGroup = 16;
 // Column groups handed to one thread at a time, for one row: the kernel's side-by-side groups.
 constexpr int64_t kGroupsPerItem = 4;
 // Products below which the calling thread computes alone (dispatch costs more than it saves).
@@ -52,12 +53,19 @@ class Int4MatMulKernel {
  public:
   explicit Int4MatMulKernel(const OrtKernelInfo* raw) {
     const Ort::ConstKernelInfo info(raw);
-    k_ = required_attribute(info, "K");
-    n_ = required_attribute(info, "N");
-    block_ = required_attribute(info, "block_size");
-    if (block_ % 8 != 0 || k_ % block_ != 0)
-      throw std::invalid_argument("Int4MatMul: block_size " + std::to_string(block_) +
-                                  " is not a multiple of 8 dividing K " + std::to_string(k_));
+    const int64_t k = required_attribute(info, "K"), n = required_attribute(info, "N");
+    const int64_t block = required_attribute(info, "block_size"),
+                  handle = required_attribute(info, "weights");
+    weights_ = graph::find_int4_weights(handle);
+    if (!weights_)
+      throw std::invalid_argument("Int4MatMul: no weights under handle " + std::to_string(handle) +
+                                  " (only ortlm's load-time rewrite makes this operator)");
+    if (weights_->k != k || weights_->n != n || weights_->block != block)
+      throw std::invalid_argument("Int4MatMul: the weights under handle " + std::to_string(handle) +
+                                  " are K " + std::to_string(weights_->k) + ", N " +
+                                  std::to_string(weights_->n) + ", block " + std::to_string(weights_->block) +
+                                  "; the node says K " + std::to_string(k) + ", N " + std::to_string(n) +
+                                  ", block " + std::to_string(block));
     int8_ = info.GetAttribute<int64_t>("accuracy_level") == 4;
     const auto kernels = kernels::select_int4_matmul();
     fn_ = int8_ ? kernels.int8 : kernels.floats;
@@ -68,38 +76,16 @@ class Int4MatMulKernel {
   }
 
  private:
-  void expect(const TensorView& t, ONNXTensorElementDataType type, std::initializer_list<int64_t> dims,
-              const char* what) const {
-    bool same = t.type == type && t.rank == dims.size();
-    size_t i = 0;
-    for (int64_t d : dims) same = same && t.dims[i++] == d;
-    if (!same) {
-      std::string want = "[";
-      for (int64_t d : dims) want += (want.size() > 1 ? ", " : "") + std::to_string(d);
-      throw std::invalid_argument(std::string("Int4MatMul: ") + what + " is " + t.shape_text() +
-                                  (t.type == type ? "" : " of another element type") + ", expected " + want +
-                                  "]");
-    }
-  }
-
   void compute(const Ort::KernelContext& context) const {
-    const int64_t groups = (n_ + kGroup - 1) / kGroup, blocks = k_ / block_;
+    const graph::Int4Weights& w = *weights_;
+    const int64_t groups = w.groups(), blocks = w.k / w.block;
     TensorView a = tensor_view(context.GetInput(0));
-    if (a.rank == 0 || a.rank > TensorView::kMaxRank || a.last() != k_)
+    if (a.rank == 0 || a.rank > TensorView::kMaxRank || a.last() != w.k)
       throw std::invalid_argument("Int4MatMul: A " + a.shape_text() +
-                                  " does not end in K = " + std::to_string(k_));
-    expect(tensor_view(context.GetInput(1)), ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT8, {groups, k_ / 8, 64},
-           "levels");
-    expect(tensor_view(context.GetInput(2)), ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT, {groups, blocks, kGroup},
-           "scales");
-    const Ort::ConstValue zero_points =
-        context.GetInputCount() > 3 ? context.GetInput(3) : Ort::ConstValue(nullptr);
-    if (zero_points)
-      expect(tensor_view(zero_points), ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT8, {groups, blocks, kGroup},
-             "zero points");
-    const int64_t rows = a.elements / k_;
+                                  " does not end in K = " + std::to_string(w.k));
+    const int64_t rows = a.elements / w.k;
     TensorView out_dims = a;
-    out_dims.dims[a.rank - 1] = n_;
+    out_dims.dims[a.rank - 1] = w.n;
     Ort::UnownedValue output = context.GetOutput(0, out_dims.dims.data(), out_dims.rank);
     if (rows == 0) return;
 
@@ -108,51 +94,46 @@ class Int4MatMulKernel {
     const auto row_blocks = static_cast<size_t>(rows * blocks);
     if (s.sums.size() < row_blocks) s.sums.resize(row_blocks);
     kernels::Int4MatMulArgs args{.rows = rows,
-                                 .k = k_,
-                                 .n = n_,
-                                 .block = block_,
-                                 .levels = context.GetInput(1).GetTensorData<uint8_t>(),
-                                 .scales = context.GetInput(2).GetTensorData<float>(),
-                                 .zero_points = zero_points ? zero_points.GetTensorData<uint8_t>() : nullptr,
+                                 .k = w.k,
+                                 .n = w.n,
+                                 .block = w.block,
+                                 .levels = w.levels.data(),
+                                 .scales = w.scales.data(),
+                                 .zero_points = w.zero_points.empty() ? nullptr : w.zero_points.data(),
                                  .a_levels = nullptr,
                                  .a_scales = nullptr,
                                  .a = nullptr,
                                  .a_sums = s.sums.data(),
                                  .out = output.GetTensorMutableData<float>()};
     if (int8_) {
-      if (s.levels.size() < static_cast<size_t>(rows * k_)) s.levels.resize(static_cast<size_t>(rows * k_));
+      if (s.levels.size() < static_cast<size_t>(rows * w.k)) s.levels.resize(static_cast<size_t>(rows * w.k));
       if (s.scales.size() < row_blocks) s.scales.resize(row_blocks);
-      kernels::quantize_rows_int8(a_data, rows, k_, block_, s.levels.data(), s.scales.data(), s.sums.data());
+      kernels::quantize_rows_int8(a_data, rows, w.k, w.block, s.levels.data(), s.scales.data(),
+                                  s.sums.data());
       args.a_levels = s.levels.data();
       args.a_scales = s.scales.data();
     } else {
-      kernels::block_sums(a_data, rows, k_, block_, s.sums.data());
+      kernels::block_sums(a_data, rows, w.k, w.block, s.sums.data());
       args.a = a_data;
     }
     // One row: a few groups per item, read side by side; more rows: a group per item, all rows in it.
     Job job{fn_, &args, groups, rows == 1 ? kGroupsPerItem : 1};
     const int64_t items = (groups + job.groups_per_item - 1) / job.groups_per_item;
-    if (rows * k_ * n_ < kParallelMinimumProducts || items == 1)
+    if (rows * w.k * w.n < kParallelMinimumProducts || items == 1)
       fn_(args, 0, groups);
     else
       context.ParallelFor(run_item, static_cast<size_t>(items), 0, &job);
   }
 
-  int64_t k_ = 0, n_ = 0, block_ = 0;
+  std::shared_ptr<const graph::Int4Weights> weights_;  // held while the session lives
   bool int8_ = true;
   kernels::Int4MatMulFn fn_ = nullptr;
 };
 
 struct Int4MatMulOp : OrtlmCustomOp<Int4MatMulOp, Int4MatMulKernel> {
   const char* GetName() const { return "Int4MatMul"; }
-  size_t GetInputTypeCount() const { return 4; }
-  OrtCustomOpInputOutputCharacteristic GetInputCharacteristic(size_t index) const {
-    return index < 3 ? INPUT_OUTPUT_REQUIRED : INPUT_OUTPUT_OPTIONAL;
-  }
-  ONNXTensorElementDataType GetInputType(size_t index) const {
-    return index == 0 || index == 2 ? ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT
-                                    : ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT8;
-  }
+  size_t GetInputTypeCount() const { return 1; }
+  ONNXTensorElementDataType GetInputType(size_t) const { return ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT; }
   size_t GetOutputTypeCount() const { return 1; }
   ONNXTensorElementDataType GetOutputType(size_t) const { return ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT; }
 };

@@ -1,9 +1,10 @@
 #pragma once
 // ortlm.Int4MatMul, the ONNX Runtime custom operator the load-time rewrite graph/passes/int4_matmul puts
-// in place of 4-bit MatMulNBits: out [..., N] = A [..., K] · W, with W's levels, scales and zero points
-// interleaved 16 columns at a time (the layout that header describes). accuracy_level 4 computes with A
-// quantized to int8 per block, as ONNX Runtime does; any other value in float32 (the load-time probe).
-// Inputs are checked against the attributes; a mismatch fails the Run() with a message.
+// in place of 4-bit MatMulNBits: out [..., N] = A [..., K] · W, W's levels, scales and zero points
+// interleaved 16 columns at a time (graph::Int4Weights, found by the node's `weights` handle and held by
+// the kernel while its session lives). accuracy_level 4 computes with A quantized to int8 per block, as
+// ONNX Runtime does; any other value in float32 (the load-time probe). Weights that do not match the
+// node's K, N and block size fail the session; an A that does not end in K fails the Run().
 #include <onnxruntime_cxx_api.h>
 
 namespace ortlm::model {

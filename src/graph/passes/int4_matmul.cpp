@@ -1,6 +1,8 @@
 #include "graph/passes/int4_matmul.hpp"
 
+#include <algorithm>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <vector>
@@ -55,80 +57,98 @@ std::optional<NodeShape> rewritable(const OnnxGraph& graph, const GraphNode& nod
   return shape;
 }
 
-// The interleaved initializers of one node's weights (see the header), added to `edit` under names
-// derived from the originals; returns the Int4MatMul node's inputs after A.
-std::vector<std::string> add_interleaved(const OnnxGraph& graph, const GraphNode& node,
-                                         const NodeShape& shape, GraphEdit& edit) {
-  const int64_t groups = (shape.n + kGroup - 1) / kGroup, blocks = shape.k / shape.block;
-  const int64_t bytes_per_block = shape.block / 2;
-  const std::string levels_name = node.inputs[1] + "/ortlm_int4x16";
-  const std::string scales_name = node.inputs[2] + "/ortlm_int4x16";
-  const bool has_zero_points = node.inputs.size() > 3 && !node.inputs[3].empty();
-  std::vector<std::string> inputs{levels_name, scales_name};
-  if (has_zero_points) inputs.push_back(node.inputs[3] + "/ortlm_int4x16");
-  if (edit.added_initializers.count(levels_name)) return inputs;  // another node with the same weights
-
+// One node's weights in the operator's layout (see the header).
+std::shared_ptr<Int4Weights> interleaved(const OnnxGraph& graph, const GraphNode& node,
+                                         const NodeShape& shape) {
+  auto w = std::make_shared<Int4Weights>();
+  w->k = shape.k;
+  w->n = shape.n;
+  w->block = shape.block;
+  const int64_t groups = w->groups(), blocks = shape.k / shape.block, subs = shape.k / 8;
   // Column n's rows 8 s .. 8 s + 7 are bytes 4 s .. 4 s + 3 of its packed row (two levels a byte, low
   // nibble first); they become bytes 4 c .. 4 c + 3 of [g, s]: rows 8 s + j and 8 s + 4 + j together.
   const TensorData packed = graph.tensor(node.inputs[1]);
-  std::string levels(static_cast<size_t>(groups * shape.k * 8), '\0');
-  const int64_t row_bytes = blocks * bytes_per_block;
+  w->levels.assign(static_cast<size_t>(groups * subs * 64), 0);
   for (int64_t n = 0; n < shape.n; ++n) {
-    const auto* column = reinterpret_cast<const uint8_t*>(packed.raw.data()) + n * row_bytes;
-    for (int64_t s = 0; s < shape.k / 8; ++s) {
+    const auto* column = reinterpret_cast<const uint8_t*>(packed.raw.data()) + n * (shape.k / 2);
+    for (int64_t s = 0; s < subs; ++s) {
       const uint8_t* in = column + s * 4;
-      const uint8_t low[4] = {static_cast<uint8_t>(in[0] & 0x0F), static_cast<uint8_t>(in[0] >> 4),
-                              static_cast<uint8_t>(in[1] & 0x0F), static_cast<uint8_t>(in[1] >> 4)};
-      const uint8_t high[4] = {static_cast<uint8_t>(in[2] & 0x0F), static_cast<uint8_t>(in[2] >> 4),
-                               static_cast<uint8_t>(in[3] & 0x0F), static_cast<uint8_t>(in[3] >> 4)};
-      char* out = levels.data() + ((n / kGroup) * (shape.k / 8) + s) * 64 + (n % kGroup) * 4;
-      for (int j = 0; j < 4; ++j) out[j] = static_cast<char>(low[j] | (high[j] << 4));
+      uint8_t* out = w->levels.data() + ((n / kGroup) * subs + s) * 64 + (n % kGroup) * 4;
+      for (int j = 0; j < 4; ++j) {
+        const int low = (in[j / 2] >> (4 * (j % 2))) & 0x0F, high = (in[2 + j / 2] >> (4 * (j % 2))) & 0x0F;
+        out[j] = static_cast<uint8_t>(low | (high << 4));
+      }
     }
   }
-  edit.added_initializers[levels_name] =
-      encode_raw_tensor(levels_name, {groups, shape.k / 8, 64}, onnx::kUint8, levels);
-
-  const std::vector<float> scale_values = *graph.tensor(node.inputs[2]).floats();
-  std::vector<float> scales(static_cast<size_t>(groups * blocks * kGroup), 0.0f);
+  const std::vector<float> scales = *graph.tensor(node.inputs[2]).floats();
+  w->scales.assign(static_cast<size_t>(groups * blocks * kGroup), 0.0f);
+  const auto at = [&](int64_t n, int64_t b) {
+    return static_cast<size_t>(((n / kGroup) * blocks + b) * kGroup + n % kGroup);
+  };
   for (int64_t n = 0; n < shape.n; ++n)
-    for (int64_t b = 0; b < blocks; ++b)
-      scales[static_cast<size_t>(((n / kGroup) * blocks + b) * kGroup + n % kGroup)] =
-          scale_values[static_cast<size_t>(n * blocks + b)];
-  edit.added_initializers[scales_name] =
-      encode_raw_tensor(scales_name, {groups, blocks, kGroup}, onnx::kFloat32,
-                        {reinterpret_cast<const char*>(scales.data()), scales.size() * sizeof(float)});
-
-  if (has_zero_points) {
+    for (int64_t b = 0; b < blocks; ++b) w->scales[at(n, b)] = scales[static_cast<size_t>(n * blocks + b)];
+  if (node.inputs.size() > 3 && !node.inputs[3].empty()) {
     const TensorData zero_points = graph.tensor(node.inputs[3]);
+    const auto* bytes = reinterpret_cast<const uint8_t*>(zero_points.raw.data());
     const int64_t row_bytes = (blocks + 1) / 2;
-    std::string unpacked(static_cast<size_t>(groups * blocks * kGroup), '\0');
+    w->zero_points.assign(w->scales.size(), 0);
     for (int64_t n = 0; n < shape.n; ++n)
-      for (int64_t b = 0; b < blocks; ++b) {
-        const auto byte = static_cast<uint8_t>(zero_points.raw[static_cast<size_t>(n * row_bytes + b / 2)]);
-        unpacked[static_cast<size_t>(((n / kGroup) * blocks + b) * kGroup + n % kGroup)] =
-            static_cast<char>(b % 2 == 0 ? (byte & 0x0F) : (byte >> 4));
-      }
-    edit.added_initializers[inputs[2]] =
-        encode_raw_tensor(inputs[2], {groups, blocks, kGroup}, onnx::kUint8, unpacked);
+      for (int64_t b = 0; b < blocks; ++b)
+        w->zero_points[at(n, b)] =
+            static_cast<uint8_t>((bytes[n * row_bytes + b / 2] >> (4 * (b % 2))) & 0x0F);
   }
-  return inputs;
+  return w;
+}
+
+struct Registry {
+  std::mutex mutex;
+  std::map<int64_t, std::weak_ptr<const Int4Weights>> weights;
+  int64_t last_handle = 0;
+};
+Registry& registry() {
+  static Registry* r = new Registry();  // never destroyed: sessions may outlive statics
+  return *r;
 }
 
 }  // namespace
 
+int64_t register_int4_weights(const std::shared_ptr<const Int4Weights>& weights) {
+  Registry& r = registry();
+  const std::lock_guard lock(r.mutex);
+  std::erase_if(r.weights, [](const auto& entry) { return entry.second.expired(); });
+  r.weights.emplace(++r.last_handle, weights);
+  return r.last_handle;
+}
+
+std::shared_ptr<const Int4Weights> find_int4_weights(int64_t handle) {
+  Registry& r = registry();
+  const std::lock_guard lock(r.mutex);
+  const auto it = r.weights.find(handle);
+  return it == r.weights.end() ? nullptr : it->second.lock();
+}
+
 Int4MatMulPlan plan_int4_matmuls(const OnnxGraph& graph, GraphEdit edit) {
   Int4MatMulPlan plan;
   std::set<std::string> replaced_weights;
+  // Nodes reading the same weights share one copy.
+  std::map<std::string, int64_t> handles;
   const auto rewrite = [&](const GraphNode& node) -> std::optional<GraphNode> {
     const auto shape = rewritable(graph, node);
     if (!shape) return std::nullopt;
-    std::vector<std::string> inputs{node.inputs[0]};
-    for (auto& name : add_interleaved(graph, node, *shape, edit)) inputs.push_back(std::move(name));
+    std::string key;
+    for (size_t i = 1; i < std::min<size_t>(node.inputs.size(), 4); ++i) key += node.inputs[i] + '\n';
+    auto& handle = handles[key];
+    if (handle == 0) {
+      std::shared_ptr<const Int4Weights> weights = interleaved(graph, node, *shape);
+      handle = register_int4_weights(weights);
+      edit.held.push_back(std::move(weights));
+    }
     for (size_t i = 1; i < std::min<size_t>(node.inputs.size(), 4); ++i)
       if (!node.inputs[i].empty()) replaced_weights.insert(node.inputs[i]);
-    GraphNode fused = make_node("Int4MatMul", std::move(inputs), node.outputs, kOrtlmDomain);
+    GraphNode fused = make_node("Int4MatMul", {node.inputs[0]}, node.outputs, kOrtlmDomain);
     fused.attributes = {int_attribute("K", shape->k), int_attribute("N", shape->n),
-                        int_attribute("block_size", shape->block), int_attribute("accuracy_level", 4)};
+                        int_attribute("block_size", shape->block), int_attribute("accuracy_level", 4),
+                        int_attribute("weights", handle)};
     ++plan.matmuls;
     return fused;
   };
