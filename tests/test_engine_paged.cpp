@@ -6,6 +6,7 @@
 #include <map>
 
 #include "layout_cases.hpp"
+#include "model/decoder.hpp"
 #include "ortlm/engine.hpp"
 #include "ortlm/error.hpp"
 #include "test_support.hpp"
@@ -168,12 +169,25 @@ TEST(PagedEngine, OnlyADenseEngineMakesTheDenseSessionsRewrites) {
   const auto model = Model::load(test::bundled_model());
   Engine paged(model, {.kv_cache = KvCacheKind::paged});
   paged.add_request(test::token_ids(512, 20, 3), greedy(4));
-  EXPECT_EQ(paged.run().at(0).second.new_ids.size(), 4u);
+  const auto paged_ids = paged.run().at(0).second.new_ids;
+  EXPECT_EQ(paged_ids.size(), 4u);
   EXPECT_FALSE(model->dense_rewrites_made());  // the paged session alone: no second rewrite and probe
+  // Nor the exported session's weights: released once the paged session was kept.
+  EXPECT_FALSE(static_cast<bool>(model->decoder_as_loaded().session));
+  // A dense engine afterwards gets it made again, rewritten, with the same greedy ids.
   Engine dense(model, {.kv_cache = KvCacheKind::dense});
   EXPECT_TRUE(model->dense_rewrites_made());
+  EXPECT_TRUE(static_cast<bool>(model->decoder_as_loaded().session));
   EXPECT_EQ(model->attention_fusion_note().rfind("fused in 5 layers", 0), 0u)
       << model->attention_fusion_note();
+  dense.add_request(test::token_ids(512, 20, 3), greedy(4));
+  EXPECT_EQ(dense.run().at(0).second.new_ids, paged_ids);
+  // The paged session stays usable beside it, and the exported session is kept now that dense
+  // engines may hold it.
+  Engine paged_again(model, {.kv_cache = KvCacheKind::paged});
+  paged_again.add_request(test::token_ids(512, 20, 3), greedy(4));
+  EXPECT_EQ(paged_again.run().at(0).second.new_ids, paged_ids);
+  EXPECT_TRUE(static_cast<bool>(model->decoder_as_loaded().session));
 }
 
 TEST(PagedEngine, GraphsTheRewriteCannotHandleAreRefusedWithTheReason) {

@@ -84,7 +84,8 @@ class Model {
   // on the first call, so a model only ever run paged never builds them. Thread-safe.
   const model::Decoder& decoder() const;
   // Internal: the decoder as loaded, without making the rewrites: its layout and context length, and
-  // a session computing what the exported graph computes (the paged session's probe reads it).
+  // a session computing what the exported graph computes (the paged session's probe reads it), which
+  // is released once a paged session is kept while decoder() has not run (decoder() makes it again).
   const model::Decoder& decoder_as_loaded() const { return *decoder_; }
   // Internal: what the load-time rewrites are built with: the attention's geometry (heads, head size,
   // RoPE, the context length as max_positions) and the session options (threads resolved).
@@ -93,8 +94,9 @@ class Model {
   // Internal: whether decoder() has made the rewrites yet.
   bool dense_rewrites_made() const { return rewrites_made_.load(); }
   // Internal: the paged session (KvCacheKind::paged engines run it), built and verified on the first
-  // call (a second ONNX Runtime session: seconds, and the weights once more in memory); its `session`
-  // is empty when the rewrite does not apply, and its `note` says why. Thread-safe.
+  // call (a second ONNX Runtime session: seconds); its `session` is empty when the rewrite does not
+  // apply, and its `note` says why. When it is kept before decoder() has run, the exported session is
+  // released (the weights are in memory once). Thread-safe.
   model::PagedSession& paged_session() const;
   // What the load-time attention rewrite did ("fused in 5 layers ...", "not fused: ...", "off").
   const std::string& attention_fusion_note() const;

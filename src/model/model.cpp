@@ -108,6 +108,8 @@ std::shared_ptr<Model> Model::load(const fs::path& path, const SessionOptions& o
 const model::Decoder& Model::decoder() const {
   std::call_once(rewrite_once_, [&] {
     const std::lock_guard lock(build_mutex_);
+    // Released when a paged session was kept first (paged_session()): made again from the file.
+    if (!decoder_->session) decoder_->session = model::create_session(onnx_path_, session_options_);
     const auto graph = graph::OnnxGraph::load(onnx_path_);
     auto rewrites = model::rewrite_decoder(graph, decoder_->session, decoder_->layout, *geometry_,
                                            session_options_, weights_);
@@ -131,6 +133,10 @@ model::PagedSession& Model::paged_session() const {
   std::call_once(paged_once_, [&] {
     const std::lock_guard lock(build_mutex_);  // its probe reads the dense session, which decoder() may swap
     paged_ = std::make_unique<model::PagedSession>(model::make_paged_session(*this));
+    // Paged engines never run the exported session, so its weights go once the paged one is kept; a
+    // dense engine asking later gets it made again (decoder()). Once decoder() has run, dense engines
+    // may hold it: it stays.
+    if (paged_->session && !rewrites_made_.load()) decoder_->session = Ort::Session{nullptr};
   });
   return *paged_;
 }

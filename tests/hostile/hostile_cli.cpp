@@ -137,9 +137,12 @@ TEST(HostileCli, SamplingSeedIsRandomUnlessGivenAndReported) {
     expect_success(o);
     return json_line(o);
   };
-  const auto a = run({}), b = run({});
+  const auto a = run({}), b = run({}), x = run({});
   EXPECT_NE(a["seed"], b["seed"]);
-  EXPECT_NE(a["new_ids"], b["new_ids"]) << "two unseeded sampling runs gave the same 24 tokens";
+  // The bundled story model is confident enough that two samples of 24 tokens now and then agree
+  // (it happened in a full run of the suite); three agreeing means the seed did not change the draw.
+  EXPECT_FALSE(a["new_ids"] == b["new_ids"] && b["new_ids"] == x["new_ids"])
+      << "three unseeded sampling runs gave the same 24 tokens";
   const auto c = run({"--seed", "42"}), d = run({"--seed", "42"});
   EXPECT_EQ(c["seed"], 42);
   EXPECT_EQ(c["new_ids"], d["new_ids"]);
