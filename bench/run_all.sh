@@ -4,7 +4,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 status=0
 for script in bench/vs_transformers_js.sh bench/tokenizer_vs_hf.sh bench/engine_batching.sh bench/paged_attention.sh \
-  bench/serving.sh bench/llmzip.sh bench/quantize.sh; do
+  bench/serving.sh bench/llmzip.sh bench/quantize.sh bench/int4_matmul.sh; do
   [ -f "$script" ] || continue
   echo "== $script"
   bash "$script" || status=1
