@@ -15,9 +15,8 @@ DecoderRewrites rewrite_decoder(const graph::OnnxGraph& graph, Ort::Session& exp
                                 uintmax_t weights) {
   DecoderRewrites result;
   // The LM head sharing the tied embedding, the residual norms, the MLP activations and the 4-bit matrix
-  // products ride with the
-  // attention rewrite (one probe for all), or are verified alone; --fusion off turns every load-time
-  // rewrite off.
+  // products ride with the attention rewrite (one probe for all), or are verified alone; --fusion off
+  // turns every load-time rewrite off.
   graph::LmHeadSharingPlan sharing;
   graph::SkipNormFusionPlan norms;
   graph::SiluMulFusionPlan activations;
