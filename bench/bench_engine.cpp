@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "bare_ort_loop.hpp"
+#include "bench_args.hpp"
 #include "model/decoder.hpp"
 #include "ortlm/engine.hpp"
 #include "ortlm/error.hpp"
@@ -70,25 +71,12 @@ struct Args {
 }
 
 int positive(const char* text, const char* what, int least = 1) {
-  char* end = nullptr;
-  const long v = std::strtol(text, &end, 10);
-  if (*end || end == text || v < least || v > 1 << 20)
-    usage((std::string(what) + " must be an integer >= " + std::to_string(least)).c_str());
-  return static_cast<int>(v);
+  return bench::integer_arg(text, what, least, usage);
 }
 
+// An empty list is allowed (none of that measurement).
 std::vector<int> int_list(const char* text, const char* what, int least) {
-  std::vector<int> values;
-  std::string s(text);
-  if (s.empty()) return values;
-  size_t from = 0;
-  while (true) {
-    const size_t comma = s.find(',', from);
-    values.push_back(positive(s.substr(from, comma - from).c_str(), what, least));
-    if (comma == std::string::npos) break;
-    from = comma + 1;
-  }
-  return values;
+  return *text ? bench::integer_list_arg(text, what, least, usage) : std::vector<int>{};
 }
 
 Args parse(int argc, char** argv) {

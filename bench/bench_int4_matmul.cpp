@@ -19,10 +19,10 @@
 #include <exception>
 #include <nlohmann/json.hpp>
 #include <random>
-#include <sstream>
 #include <string>
 #include <vector>
 
+#include "bench_args.hpp"
 #include "graph/onnx_graph.hpp"
 #include "graph/passes/int4_matmul.hpp"
 #include "model/custom_ops.hpp"
@@ -32,11 +32,12 @@ namespace {
 
 using namespace ortlm;
 
-std::vector<int> int_list(const std::string& text) {
-  std::vector<int> out;
-  std::stringstream in(text);
-  for (std::string item; std::getline(in, item, ',');) out.push_back(std::stoi(item));
-  return out;
+[[noreturn]] void usage(const char* why) {
+  std::fprintf(stderr,
+               "error: %s\nusage: bench_int4_matmul MODEL.onnx [--rows 1,4,16,64,256] [--threads 1,2] "
+               "[--seconds 0.3]\n",
+               why);
+  std::exit(2);
 }
 
 struct Timed {
@@ -65,24 +66,23 @@ void time_calls(Ort::Session& session, Ort::Value& a, double seconds, Timed& tim
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2) {
-    std::fprintf(stderr,
-                 "usage: bench_int4_matmul MODEL.onnx [--rows R,..] [--threads T,..] [--seconds S]\n");
-    return 2;
-  }
+  if (argc < 2 || argv[1][0] == '-') usage("no model file");
   std::vector<int> rows{1, 4, 16, 64, 256}, threads{1, 2};
   double seconds = 0.3;
-  for (int i = 2; i + 1 < argc; i += 2) {
+  for (int i = 2; i < argc; i += 2) {
     const std::string flag = argv[i];
-    if (flag == "--rows")
-      rows = int_list(argv[i + 1]);
-    else if (flag == "--threads")
-      threads = int_list(argv[i + 1]);
-    else if (flag == "--seconds")
-      seconds = std::atof(argv[i + 1]);
-    else {
-      std::fprintf(stderr, "unknown option %s\n", flag.c_str());
-      return 2;
+    if (i + 1 >= argc) usage((flag + " needs a value").c_str());
+    const std::string value = argv[i + 1];
+    if (flag == "--rows") {
+      rows = bench::integer_list_arg(value, "--rows", 1, usage);
+    } else if (flag == "--threads") {
+      threads = bench::integer_list_arg(value, "--threads", 1, usage);
+    } else if (flag == "--seconds") {
+      char* end = nullptr;
+      seconds = std::strtod(value.c_str(), &end);
+      if (*end || end == value.c_str() || !(seconds >= 0)) usage("--seconds must be a number >= 0");
+    } else {
+      usage(("unknown option " + flag).c_str());
     }
   }
   try {

@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_args.hpp"
 #include "model/decoder.hpp"
 #include "model/kv_block_pool.hpp"
 #include "model/model_runner.hpp"
@@ -62,21 +63,11 @@ struct Args {
 }
 
 int integer(const std::string& text, const char* what, int least) {
-  char* end = nullptr;
-  const long v = std::strtol(text.c_str(), &end, 10);
-  if (*end || end == text.c_str() || v < least || v > 1 << 20)
-    usage((std::string(what) + " must be an integer >= " + std::to_string(least)).c_str());
-  return static_cast<int>(v);
+  return bench::integer_arg(text, what, least, usage);
 }
 
 std::vector<int> int_list(const std::string& text, const char* what) {
-  std::vector<int> values;
-  for (size_t from = 0;;) {
-    const size_t comma = text.find(',', from);
-    values.push_back(integer(text.substr(from, comma - from), what, 1));
-    if (comma == std::string::npos) return values;
-    from = comma + 1;
-  }
+  return bench::integer_list_arg(text, what, 1, usage);
 }
 
 Args parse(int argc, char** argv) {

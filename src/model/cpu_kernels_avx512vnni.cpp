@@ -90,64 +90,64 @@ void int8_groups(const Int4MatMulArgs& args, int64_t row, int64_t group) {
                   std::min(kGroup, args.n - (group + i) * kGroup));
 }
 
-// R rows of A (a prompt's), one group at a time: the weights are unpacked once for all R.
-template <int R>
-void int8_rows(const Int4MatMulArgs& args, int64_t row, int64_t group_begin, int64_t group_end) {
-  const int64_t blocks = args.k / args.block, subs = args.block / 8;
-  const __m512i nibble = _mm512_set1_epi8(0x0F);
-  for (int64_t g = group_begin; g < group_end; ++g) {
-    const uint8_t* levels = args.levels + g * args.k * 8;
-    __m512 sum[R];
-    for (int r = 0; r < R; ++r) sum[r] = _mm512_setzero_ps();
-    for (int64_t b = 0; b < blocks; ++b) {
-      __m512i dot[R];
-      for (int r = 0; r < R; ++r) dot[r] = _mm512_setzero_si512();
-      for (int64_t s = 0; s < subs; ++s) {
-        const int64_t kk = b * args.block + s * 8;
-        const __m512i bytes = _mm512_loadu_si512(levels + kk * 8);
-        const __m512i low = _mm512_and_si512(bytes, nibble);
-        const __m512i high = _mm512_and_si512(_mm512_srli_epi16(bytes, 4), nibble);
-        for (int r = 0; r < R; ++r) {
-          const int8_t* a = args.a_levels + (row + r) * args.k + kk;
-          dot[r] = _mm512_dpbusd_epi32(dot[r], low, _mm512_set1_epi32(four_bytes(a)));
-          dot[r] = _mm512_dpbusd_epi32(dot[r], high, _mm512_set1_epi32(four_bytes(a + 4)));
-        }
-      }
-      for (int r = 0; r < R; ++r)
-        sum[r] =
-            add_block(args, (g * blocks + b) * kGroup, _mm512_cvtepi32_ps(dot[r]),
-                      args.a_scales[(row + r) * blocks + b], args.a_sums[(row + r) * blocks + b], sum[r]);
+// The int8 way: the nibbles unpacked once, then for each row exact integer dot products with 4 broadcast
+// bytes of its quantized A (low nibbles: rows k..k+3, high: k+4..k+7).
+struct Int8Way {
+  using Dot = __m512i;
+  static Dot zero() { return _mm512_setzero_si512(); }
+  template <int R>
+  static void add_rows(const Int4MatMulArgs& args, int64_t row, int64_t kk, __m512i bytes, Dot* dot) {
+    const __m512i nibble = _mm512_set1_epi8(0x0F);
+    const __m512i low = _mm512_and_si512(bytes, nibble);
+    const __m512i high = _mm512_and_si512(_mm512_srli_epi16(bytes, 4), nibble);
+    for (int r = 0; r < R; ++r) {
+      const int8_t* a = args.a_levels + (row + r) * args.k + kk;
+      dot[r] = _mm512_dpbusd_epi32(dot[r], low, _mm512_set1_epi32(four_bytes(a)));
+      dot[r] = _mm512_dpbusd_epi32(dot[r], high, _mm512_set1_epi32(four_bytes(a + 4)));
     }
-    const int64_t columns = std::min(kGroup, args.n - g * kGroup);
-    for (int r = 0; r < R; ++r) store_columns(args.out + (row + r) * args.n + g * kGroup, sum[r], columns);
   }
-}
+  static __m512 as_float(Dot dot) { return _mm512_cvtepi32_ps(dot); }
+  static float a_scale(const Int4MatMulArgs& args, int64_t at) { return args.a_scales[at]; }
+};
 
-// The float way, R rows at a time: each level converted to float and multiplied with A in row order.
-template <int R>
-void float_rows(const Int4MatMulArgs& args, int64_t row, int64_t group_begin, int64_t group_end) {
+// The float way: each level converted to float and multiplied with A as it is, in row order.
+struct FloatWay {
+  using Dot = __m512;
+  static Dot zero() { return _mm512_setzero_ps(); }
+  template <int R>
+  static void add_rows(const Int4MatMulArgs& args, int64_t row, int64_t kk, __m512i bytes, Dot* dot) {
+    const __m512i nibble = _mm512_set1_epi32(0x0F);
+    for (int j = 0; j < 8; ++j) {  // byte j % 4 of each lane; its low nibble, then its high one
+      const __m512 w = _mm512_cvtepi32_ps(_mm512_and_si512(
+          _mm512_srli_epi32(bytes, static_cast<unsigned>((j % 4) * 8 + (j / 4) * 4)), nibble));
+      for (int r = 0; r < R; ++r)
+        dot[r] = _mm512_fmadd_ps(w, _mm512_set1_ps(args.a[(row + r) * args.k + kk + j]), dot[r]);
+    }
+  }
+  static __m512 as_float(Dot dot) { return dot; }
+  static float a_scale(const Int4MatMulArgs&, int64_t) { return 1.0f; }
+};
+
+// R rows of A (a prompt's, a batch's), one group at a time: each 64-byte load of weights serves all R.
+template <int R, typename Way>
+void rows_tile(const Int4MatMulArgs& args, int64_t row, int64_t group_begin, int64_t group_end) {
   const int64_t blocks = args.k / args.block, subs = args.block / 8;
-  const __m512i nibble = _mm512_set1_epi32(0x0F);
   for (int64_t g = group_begin; g < group_end; ++g) {
     const uint8_t* levels = args.levels + g * args.k * 8;
     __m512 sum[R];
     for (int r = 0; r < R; ++r) sum[r] = _mm512_setzero_ps();
     for (int64_t b = 0; b < blocks; ++b) {
-      __m512 dot[R];
-      for (int r = 0; r < R; ++r) dot[r] = _mm512_setzero_ps();
+      typename Way::Dot dot[R];
+      for (int r = 0; r < R; ++r) dot[r] = Way::zero();
       for (int64_t s = 0; s < subs; ++s) {
         const int64_t kk = b * args.block + s * 8;
-        const __m512i bytes = _mm512_loadu_si512(levels + kk * 8);
-        for (int j = 0; j < 8; ++j) {  // byte j % 4 of each lane; its low nibble, then its high one
-          const __m512 w = _mm512_cvtepi32_ps(_mm512_and_si512(
-              _mm512_srli_epi32(bytes, static_cast<unsigned>((j % 4) * 8 + (j / 4) * 4)), nibble));
-          for (int r = 0; r < R; ++r)
-            dot[r] = _mm512_fmadd_ps(w, _mm512_set1_ps(args.a[(row + r) * args.k + kk + j]), dot[r]);
-        }
+        Way::template add_rows<R>(args, row, kk, _mm512_loadu_si512(levels + kk * 8), dot);
       }
-      for (int r = 0; r < R; ++r)
-        sum[r] = add_block(args, (g * blocks + b) * kGroup, dot[r], 1.0f, args.a_sums[(row + r) * blocks + b],
-                           sum[r]);
+      for (int r = 0; r < R; ++r) {
+        const int64_t at = (row + r) * blocks + b;
+        sum[r] = add_block(args, (g * blocks + b) * kGroup, Way::as_float(dot[r]), Way::a_scale(args, at),
+                           args.a_sums[at], sum[r]);
+      }
     }
     const int64_t columns = std::min(kGroup, args.n - g * kGroup);
     for (int r = 0; r < R; ++r) store_columns(args.out + (row + r) * args.n + g * kGroup, sum[r], columns);
@@ -156,20 +156,20 @@ void float_rows(const Int4MatMulArgs& args, int64_t row, int64_t group_begin, in
 
 // All rows, kMaxRows at a time and then the rest, a group at a time: a group's weights (K * 8 bytes)
 // stay in L1 while every tile of rows reads them, so a batch reads the matrix from memory once.
-template <template <int> class Tile>
+template <typename Way>
 void all_rows(const Int4MatMulArgs& args, int64_t group_begin, int64_t group_end) {
   for (int64_t g = group_begin; g < group_end; ++g) {
     int64_t row = 0;
-    for (; row + kMaxRows <= args.rows; row += kMaxRows) Tile<kMaxRows>::run(args, row, g, g + 1);
+    for (; row + kMaxRows <= args.rows; row += kMaxRows) rows_tile<kMaxRows, Way>(args, row, g, g + 1);
     switch (args.rows - row) {
       case 3:
-        Tile<3>::run(args, row, g, g + 1);
+        rows_tile<3, Way>(args, row, g, g + 1);
         break;
       case 2:
-        Tile<2>::run(args, row, g, g + 1);
+        rows_tile<2, Way>(args, row, g, g + 1);
         break;
       case 1:
-        Tile<1>::run(args, row, g, g + 1);
+        rows_tile<1, Way>(args, row, g, g + 1);
         break;
       default:
         break;
@@ -177,36 +177,20 @@ void all_rows(const Int4MatMulArgs& args, int64_t group_begin, int64_t group_end
   }
 }
 
-template <int R>
-struct Int8Tile {
-  static void run(const Int4MatMulArgs& args, int64_t row, int64_t group_begin, int64_t group_end) {
-    if constexpr (R == 1) {
-      int64_t g = group_begin;
-      for (; g + kGroupsPerPass <= group_end; g += kGroupsPerPass) int8_groups<kGroupsPerPass>(args, row, g);
-      for (; g < group_end; ++g) int8_groups<1>(args, row, g);
-    } else {
-      int8_rows<R>(args, row, group_begin, group_end);
-    }
-  }
-};
-template <int R>
-struct FloatTile {
-  static void run(const Int4MatMulArgs& args, int64_t row, int64_t group_begin, int64_t group_end) {
-    float_rows<R>(args, row, group_begin, group_end);
-  }
-};
-
 }  // namespace
 
 void int4_matmul_int8_avx512vnni(const Int4MatMulArgs& args, int64_t group_begin, int64_t group_end) {
-  if (args.rows == 1)
-    Int8Tile<1>::run(args, 0, group_begin, group_end);  // groups side by side
-  else
-    all_rows<Int8Tile>(args, group_begin, group_end);
+  if (args.rows == 1) {  // a decode step: groups side by side
+    int64_t g = group_begin;
+    for (; g + kGroupsPerPass <= group_end; g += kGroupsPerPass) int8_groups<kGroupsPerPass>(args, 0, g);
+    for (; g < group_end; ++g) int8_groups<1>(args, 0, g);
+  } else {
+    all_rows<Int8Way>(args, group_begin, group_end);
+  }
 }
 
 void int4_matmul_float_avx512vnni(const Int4MatMulArgs& args, int64_t group_begin, int64_t group_end) {
-  all_rows<FloatTile>(args, group_begin, group_end);
+  all_rows<FloatWay>(args, group_begin, group_end);
 }
 
 }  // namespace ortlm::model::kernels

@@ -135,16 +135,17 @@ Int4MatMulPlan plan_int4_matmuls(const OnnxGraph& graph, GraphEdit edit) {
   const auto rewrite = [&](const GraphNode& node) -> std::optional<GraphNode> {
     const auto shape = rewritable(graph, node);
     if (!shape) return std::nullopt;
-    std::string key;
-    for (size_t i = 1; i < std::min<size_t>(node.inputs.size(), 4); ++i) key += node.inputs[i] + '\n';
+    std::string key;  // levels, scales and zero points
+    for (size_t i = 1; i < std::min<size_t>(node.inputs.size(), 4); ++i) {
+      key += node.inputs[i] + '\n';
+      if (!node.inputs[i].empty()) replaced_weights.insert(node.inputs[i]);
+    }
     auto& handle = handles[key];
     if (handle == 0) {
       std::shared_ptr<const Int4Weights> weights = interleaved(graph, node, *shape);
       handle = register_int4_weights(weights);
       edit.held.push_back(std::move(weights));
     }
-    for (size_t i = 1; i < std::min<size_t>(node.inputs.size(), 4); ++i)
-      if (!node.inputs[i].empty()) replaced_weights.insert(node.inputs[i]);
     GraphNode fused = make_node("Int4MatMul", {node.inputs[0]}, node.outputs, kOrtlmDomain);
     fused.attributes = {int_attribute("K", shape->k), int_attribute("N", shape->n),
                         int_attribute("block_size", shape->block), int_attribute("accuracy_level", 4),
